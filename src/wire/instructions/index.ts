@@ -1,0 +1,45 @@
+import { ApplyCr } from "./apply-cr.js";
+import { ApplyOperator } from "./apply-operator.js";
+import type { InstructionSpec } from "./define.js";
+import { DeleteCr } from "./delete-cr.js";
+import { GetClusterJoinCmd } from "./get-cluster-join-cmd.js";
+import { GetNodeStatus } from "./get-node-status.js";
+import { InstallHelmChart } from "./install-helm-chart.js";
+import { RemoveEtcdMember } from "./remove-etcd-member.js";
+import { RunKubectlCommand } from "./run-kubectl-command.js";
+import { RunRemoteScript } from "./run-remote-script.js";
+import { RunWebRequest } from "./run-web-request.js";
+import { SetVpnPeers } from "./set-vpn-peers.js";
+import { UninstallHelmChart } from "./uninstall-helm-chart.js";
+import { UninstallNode } from "./uninstall-node.js";
+import { UpdateDnsmasq } from "./update-dnsmasq.js";
+import { UpgradeNodeK8s } from "./upgrade-node-k8s.js";
+import { VipAssign } from "./vip-assign.js";
+import { VipRelease } from "./vip-release.js";
+
+/** Every Nodeward -> agent instruction type of the contract (spec 3.9), keyed by type string. */
+export const instructionCatalogue: ReadonlyMap<string, InstructionSpec> = new Map<string, InstructionSpec>(
+  [
+    SetVpnPeers,
+    GetNodeStatus,
+    GetClusterJoinCmd,
+    ApplyCr,
+    DeleteCr,
+    ApplyOperator,
+    RunKubectlCommand,
+    RunRemoteScript,
+    InstallHelmChart,
+    UninstallHelmChart,
+    RunWebRequest,
+    UninstallNode,
+    RemoveEtcdMember,
+    UpdateDnsmasq,
+    UpgradeNodeK8s,
+    VipAssign,
+    VipRelease,
+  ].map((spec) => [spec.type, spec as InstructionSpec]),
+);
+
+export function instructionSpec(type: string): InstructionSpec | undefined {
+  return instructionCatalogue.get(type);
+}
