@@ -1,0 +1,218 @@
+import { Backoff } from "../common/backoff.js";
+import { sleep } from "../common/clock.js";
+import { errorMessage, RunosError } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
+import { certificateInfo } from "../common/pki.js";
+import type { Heartbeat } from "../wire/messages.js";
+import { runConnection } from "./daemon/connection.js";
+import { acquireAgentLock } from "./daemon/lock.js";
+import type { Session } from "./daemon/session.js";
+import { DaemonStateFile } from "./daemon/state.js";
+import { type Exec, execArgv } from "./host/exec.js";
+import { createKubePort, type KubeFacts } from "./host/kube.js";
+import type { Paths } from "./host/paths.js";
+import type { HostPorts } from "./host/ports.js";
+import { createSystemPort } from "./host/system.js";
+import { type AgentConfig, detectNodeIp, isRegistered, loadConfig } from "./identity/config.js";
+import { identityPaths, readIdentity, tightenKeyMode } from "./identity/files.js";
+import { msUntilRenewal, renewCertificate } from "./identity/renewal.js";
+import type { InstructionHandler } from "./instructions/define.js";
+import { createHandlerRegistry } from "./instructions/index.js";
+import { endpointFromConfig } from "./link/endpoints.js";
+import { agentVersion } from "./version.js";
+
+export interface AgentDeps {
+  paths: Paths;
+  log: Logger;
+  exec?: Exec;
+  host?: HostPorts;
+  handlers?: InstructionHandler[];
+  random?: () => number;
+}
+
+export interface Agent {
+  /** Runs until the signal aborts; throws only for start-up preconditions. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/** The agent's composition root: the binary, the tests and the lab all wire it the same way. */
+export function createAgent(deps: AgentDeps): Agent {
+  const { paths, log } = deps;
+  const exec = deps.exec ?? execArgv;
+  const host: HostPorts = deps.host ?? { kube: createKubePort(paths, exec), system: createSystemPort() };
+  const registry = createHandlerRegistry(deps.handlers);
+
+  return {
+    async run(signal) {
+      let config = loadConfig(paths);
+      if (!isRegistered(config)) {
+        throw new RunosError("NA_NOT_REGISTERED", "this node is not registered", {
+          hint: "run `runos register --server HOST --aid ACCOUNT --token TOKEN`",
+        });
+      }
+      const files = identityPaths(paths, config);
+      await readIdentity(files); // fail fast with a clear message if anything is missing
+      const release = acquireAgentLock(paths.lockFile);
+      try {
+        await tightenKeyMode(files);
+        const state = new DaemonStateFile(paths.stateFile, {
+          pid: process.pid,
+          version: agentVersion,
+          startedAt: new Date().toISOString(),
+          connected: false,
+          reconnects: 0,
+          nodewardCapabilities: [],
+        });
+        await renewIfExpired(paths, config, log);
+        log.info({ version: agentVersion, nid: config.node.nid }, "Starting RunOS Node Agent");
+        await supervise();
+
+        async function supervise(): Promise<void> {
+          const backoff = new Backoff({ baseMs: 1_000, maxMs: 60_000, random: deps.random });
+          const facts = createFactsCache(host, log);
+          let current: Session | undefined;
+          const renewal = scheduleRenewal(() => current?.close("recycle"));
+          try {
+            while (!signal.aborted) {
+              config = loadConfig(paths);
+              const startedAt = Date.now();
+              let reason: string;
+              try {
+                reason = await runConnection(
+                  {
+                    endpoint: endpointFromConfig(config),
+                    identity: await readIdentity(files),
+                    dispatch: {
+                      handlers: registry,
+                      context: { host, signal },
+                      log: log.child({ component: "dispatch" }),
+                    },
+                    log: log.child({ component: "session" }),
+                    heartbeatIntervalMs: config.agent["heartbeat-interval"] * 1000,
+                    heartbeatPayload: () => heartbeatPayload(config, host, facts.current()),
+                    onSessionStart: (session) => {
+                      current = session;
+                      void state.update({
+                        connected: true,
+                        sessionSince: new Date().toISOString(),
+                        lastError: undefined,
+                      });
+                    },
+                    onHeartbeat: (ok) => {
+                      if (ok) void state.update({ lastHeartbeatAt: new Date().toISOString() }, 30_000);
+                    },
+                    onHello: (capabilities) => void state.update({ nodewardCapabilities: capabilities }),
+                  },
+                  signal,
+                );
+              } catch (err) {
+                reason = "dial_failed";
+                log.warn({ err: errorMessage(err) }, "connection failed");
+                await state.update({ lastError: errorMessage(err) });
+              }
+              current = undefined;
+              await state.update({ connected: false });
+              if (signal.aborted) break;
+              if (reason === "recycle") continue; // new certificate: redial at once
+              if (Date.now() - startedAt >= 120_000) backoff.reset();
+              const delay = backoff.next();
+              await state.update({
+                reconnects: state.state.reconnects + 1,
+                nextRetryAt: new Date(Date.now() + delay).toISOString(),
+              });
+              log.info({ backoff: delay, reason }, "Connection to Nodeward lost; reconnecting after backoff");
+              await sleep(delay, signal);
+            }
+          } finally {
+            renewal.stop();
+            facts.stop();
+          }
+          log.info("Agent terminated");
+        }
+
+        /** Renews at the configured fraction of the lifetime, in the running agent. */
+        function scheduleRenewal(recycle: () => void): { stop(): void } {
+          let timer: NodeJS.Timeout | undefined;
+          let stopped = false;
+          const plan = async () => {
+            if (stopped) return;
+            let wait = 3_600_000;
+            try {
+              const info = certificateInfo((await readIdentity(files)).certPem);
+              const fraction = loadConfig(paths).agent["renew-at-fraction"];
+              const due = msUntilRenewal(info, Date.now(), fraction);
+              await state.update({
+                certificateSerial: info.serial,
+                certificateRenewAt: new Date(Date.now() + due).toISOString(),
+              });
+              if (due === 0) {
+                await renewCertificate(paths, log.child({ component: "renewal" }));
+                recycle();
+                wait = 1_000;
+              } else {
+                wait = Math.min(due, 3_600_000);
+              }
+            } catch (err) {
+              log.warn({ err: errorMessage(err) }, "certificate renewal failed; will retry");
+              wait = 60_000;
+            }
+            if (!stopped) timer = setTimeout(() => void plan(), wait);
+          };
+          void plan();
+          return {
+            stop() {
+              stopped = true;
+              if (timer) clearTimeout(timer);
+            },
+          };
+        }
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** An expired certificate cannot open L2Sec; fail start-up clearly if renewal cannot fix it. */
+async function renewIfExpired(paths: Paths, config: AgentConfig, log: Logger): Promise<void> {
+  const info = certificateInfo((await readIdentity(identityPaths(paths, config))).certPem);
+  if (info.notAfter.getTime() > Date.now()) return;
+  try {
+    await renewCertificate(paths, log);
+  } catch (err) {
+    throw new RunosError(
+      "NA_CERT_INVALID",
+      `mTLS certificate expired on ${info.notAfter.toISOString()} and automatic renewal failed: ${errorMessage(err)}`,
+      { hint: "register the node again with a new token" },
+    );
+  }
+}
+
+function heartbeatPayload(config: AgentConfig, host: HostPorts, facts: KubeFacts): Heartbeat {
+  return {
+    externalIpAddress: config.node["external-ip"],
+    isCp: facts.isCp,
+    isWorker: facts.isWorker,
+    status: facts.status,
+    version: agentVersion,
+    nodeIp: config.node.ip || detectNodeIp(),
+    vpnIp: host.system.interfaceIpv4("wg0"),
+    hostname: host.system.hostname(),
+  };
+}
+
+/** Kubernetes facts refreshed in the background every minute, so heartbeats never wait on kubectl. */
+function createFactsCache(host: HostPorts, log: Logger): { current(): KubeFacts; stop(): void } {
+  let facts: KubeFacts = { installed: false, isCp: false, isWorker: false, status: "not_installed" };
+  const refresh = () =>
+    host.kube
+      .facts(host.system.hostname())
+      .then((next) => {
+        facts = next;
+      })
+      .catch((err) => log.debug({ err: errorMessage(err) }, "kubernetes facts unavailable"));
+  void refresh();
+  const timer = setInterval(() => void refresh(), 60_000);
+  timer.unref();
+  return { current: () => facts, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,29 @@
+import type * as z from "zod";
+import type { Logger } from "../../common/log.js";
+import type { InstructionSpec } from "../../wire/instructions/define.js";
+import type { HostPorts } from "../host/ports.js";
+
+export interface Answer {
+  type: string;
+  payload: unknown;
+}
+
+export interface HandlerContext {
+  tag: string;
+  log: Logger;
+  host: HostPorts;
+  signal: AbortSignal;
+}
+
+/** One handler per instruction type; `null` means "send no answer" (a failed VIP_ASSIGN). */
+export interface InstructionHandler<S extends InstructionSpec = InstructionSpec> {
+  spec: S;
+  handle(payload: z.infer<S["payload"]>, ctx: HandlerContext): Promise<Answer | null>;
+}
+
+export function defineHandler<S extends InstructionSpec>(
+  spec: S,
+  handle: (payload: z.infer<S["payload"]>, ctx: HandlerContext) => Promise<Answer | null>,
+): InstructionHandler<S> {
+  return { spec, handle };
+}

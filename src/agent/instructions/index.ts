@@ -1,0 +1,18 @@
+import { instructionCatalogue } from "../../wire/instructions/index.js";
+import type { InstructionHandler } from "./define.js";
+import { getNodeStatus } from "./get-node-status.js";
+import { notYetSupported } from "./not-yet-supported.js";
+
+/** Handlers that are implemented; every other catalogue type answers "not supported yet". */
+const implemented: InstructionHandler[] = [getNodeStatus as unknown as InstructionHandler];
+
+export function createHandlerRegistry(
+  overrides: InstructionHandler[] = [],
+): ReadonlyMap<string, InstructionHandler> {
+  const registry = new Map<string, InstructionHandler>();
+  for (const spec of instructionCatalogue.values()) registry.set(spec.type, notYetSupported(spec));
+  for (const handler of [...implemented, ...overrides]) registry.set(handler.spec.type, handler);
+  return registry;
+}
+
+export const implementedInstructionTypes = (): string[] => implemented.map((handler) => handler.spec.type);
