@@ -11,8 +11,10 @@ import { DaemonStateFile } from "./daemon/state.js";
 import { type Exec, execArgv } from "./host/exec.js";
 import { createKubePort, type KubeFacts } from "./host/kube.js";
 import type { Paths } from "./host/paths.js";
+import { createPeerStore, peersByKey } from "./host/peer-store.js";
 import type { HostPorts } from "./host/ports.js";
 import { createSystemPort } from "./host/system.js";
+import { createWireGuardPort } from "./host/wireguard.js";
 import { type AgentConfig, detectNodeIp, isRegistered, loadConfig } from "./identity/config.js";
 import { identityPaths, readIdentity, tightenKeyMode } from "./identity/files.js";
 import { msUntilRenewal, renewCertificate } from "./identity/renewal.js";
@@ -39,7 +41,12 @@ export interface Agent {
 export function createAgent(deps: AgentDeps): Agent {
   const { paths, log } = deps;
   const exec = deps.exec ?? execArgv;
-  const host: HostPorts = deps.host ?? { kube: createKubePort(paths, exec), system: createSystemPort() };
+  const host: HostPorts = deps.host ?? {
+    kube: createKubePort(paths, exec),
+    system: createSystemPort(),
+    wireguard: createWireGuardPort(paths, exec),
+    peerStore: createPeerStore(paths),
+  };
   const registry = createHandlerRegistry(deps.handlers);
 
   return {
@@ -64,6 +71,7 @@ export function createAgent(deps: AgentDeps): Agent {
           nodewardCapabilities: [],
         });
         await renewIfExpired(paths, config, log);
+        await reapplyPersistedPeers(host, log);
         log.info({ version: agentVersion, nid: config.node.nid }, "Starting RunOS Node Agent");
         await supervise();
 
@@ -84,7 +92,11 @@ export function createAgent(deps: AgentDeps): Agent {
                     identity: await readIdentity(files),
                     dispatch: {
                       handlers: registry,
-                      context: { host, signal },
+                      context: {
+                        host,
+                        signal,
+                        node: () => ({ nid: config.node.nid, ip: config.node.ip || detectNodeIp() }),
+                      },
                       log: log.child({ component: "dispatch" }),
                     },
                     log: log.child({ component: "session" }),
@@ -171,6 +183,21 @@ export function createAgent(deps: AgentDeps): Agent {
       }
     },
   };
+}
+
+/** The overlay must not wait for the control plane: the last desired peers go back at once. */
+async function reapplyPersistedPeers(host: HostPorts, log: Logger): Promise<void> {
+  const stored = await host.peerStore.load("wg0");
+  if (!stored || !host.wireguard.interfaceExists("wg0")) return;
+  try {
+    const result = await host.wireguard.applyPeers("wg0", stored.peers, {
+      removeOthers: stored.fullState,
+      previous: peersByKey(stored.peers),
+    });
+    log.info({ ...result, peers: stored.peers.length }, "re-applied persisted VPN peers");
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, "re-applying persisted VPN peers failed");
+  }
 }
 
 /** An expired certificate cannot open L2Sec; fail start-up clearly if renewal cannot fix it. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { errorMessage } from "../../common/errors.js";
+import { errorMessage, RunosError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import { type Envelope, errorEnvelope, newTag } from "../../wire/envelope.js";
 import { type DispatchDeps, dispatchInstruction } from "./dispatch.js";
@@ -80,6 +80,7 @@ export class Session {
   async request(type: string, jsonB64: string, timeoutMs: number): Promise<Envelope> {
     const tag = newTag();
     const answer = this.pending.wait(tag, timeoutMs);
+    answer.catch(() => {}); // observed below; avoids an unhandled rejection if the send fails first
     try {
       await this.send({ type, jsonB64, tag });
     } catch (err) {
@@ -94,7 +95,8 @@ export class Session {
     const next = this.sendChain.then(
       () =>
         new Promise<void>((resolve, reject) => {
-          if (!this.isOpen) return reject(new Error("stream closed"));
+          if (!this.isOpen)
+            return reject(new RunosError("NA_STREAM_CLOSED", `session ended (${this.endReason})`));
           const flushed = this.stream.write({ ...message }, (err) => (err ? reject(err) : undefined));
           if (flushed) resolve();
           else this.stream.once("drain", () => resolve());

@@ -8,8 +8,16 @@ export interface Answer {
   payload: unknown;
 }
 
+/** What the node knows about itself from its configuration. */
+export interface NodeFacts {
+  nid: string;
+  /** Underlay address advertised to peers. */
+  ip: string;
+}
+
 export interface HandlerContext {
   tag: string;
+  node(): NodeFacts;
   log: Logger;
   host: HostPorts;
   signal: AbortSignal;
