@@ -40,6 +40,13 @@ export function labHost(name: string): LabHost {
   };
 }
 
+/** Files in STATE_DIR named `<prefix>.topology.json` record the running topology of that prefix. */
+export const TOPOLOGY_STATE_SUFFIX = ".topology.json";
+
+export function topologyStateFile(prefix: string): string {
+  return `${STATE_DIR}/${prefix}${TOPOLOGY_STATE_SUFFIX}`;
+}
+
 export function netnsFile(name: string): string {
   return `${NETNS_DIR}/${LAB_PREFIX}${name}`;
 }

@@ -34,9 +34,14 @@ export class LabCommandError extends Error {
         ? `was killed by ${result.signal}`
         : `exited ${result.code}`;
     const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
-    super(`lab: \`${argv.join(" ")}\` ${how}${tail ? `:\n${tail}` : ""}`);
+    super(`lab: \`${shortCommand(argv)}\` ${how}${tail ? `:\n${tail}` : ""}`);
     this.name = "LabCommandError";
   }
+}
+
+/** argv for messages: inline scripts are shown by size, not spelled out. */
+export function shortCommand(argv: readonly string[]): string {
+  return argv.map((a) => (a.includes("\n") ? `<script ${a.length} chars>` : a)).join(" ");
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -50,7 +55,12 @@ export function startProcess(
 ): ChildProcess {
   const [command, ...args] = argv;
   if (!command) throw new Error("lab: empty argv");
-  return spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: opts.stdio, detached: opts.detached });
+  return spawn(command, args, {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: opts.stdio,
+    detached: opts.detached,
+  });
 }
 
 /** Runs a command to completion. Never rejects on a non-zero exit; see runOk. */
@@ -130,7 +140,14 @@ function killGroup(child: ChildProcess, ownGroup: boolean): void {
 
 function failedToStart(error: unknown, started: number): RunResult {
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 127, signal: null, stdout: "", stderr: message, timedOut: false, durationMs: Date.now() - started };
+  return {
+    code: 127,
+    signal: null,
+    stdout: "",
+    stderr: message,
+    timedOut: false,
+    durationMs: Date.now() - started,
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

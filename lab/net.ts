@@ -1,0 +1,143 @@
+// Links, addresses and the NAT ruleset, all through `ip -n` (netlink; no mount ns needed) or inside a
+// host. Every link is created inside a lab namespace: nothing is ever added to the VM's root netns.
+import { execOk } from "./host.js";
+import type { LabHost } from "./paths.js";
+import { runOk } from "./run.js";
+
+export async function addBridge(on: LabHost, bridge: string): Promise<void> {
+  await runOk(["ip", "-n", on.netns, "link", "add", bridge, "type", "bridge"]);
+  await runOk(["ip", "-n", on.netns, "link", "set", bridge, "up"]);
+}
+
+/**
+ * A veth pair from a bridge port (`port`, in the bridge's namespace) to `ifname` in `host`.
+ * `ip -n` runs in the bridge's netns, so the pair is born there and the peer goes straight into the host.
+ */
+export async function plugIntoBridge(
+  bridgeHost: LabHost,
+  bridge: string,
+  port: string,
+  host: LabHost,
+  ifname: string,
+): Promise<void> {
+  await runOk([
+    "ip",
+    "-n",
+    bridgeHost.netns,
+    "link",
+    "add",
+    port,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    ifname,
+    "netns",
+    host.netns,
+  ]);
+  await runOk(["ip", "-n", bridgeHost.netns, "link", "set", port, "master", bridge, "up"]);
+}
+
+export async function unplugFromBridge(bridgeHost: LabHost, port: string): Promise<void> {
+  await runOk(["ip", "-n", bridgeHost.netns, "link", "del", port]);
+}
+
+export async function addAddress(host: LabHost, ifname: string, cidr: string): Promise<void> {
+  await runOk(["ip", "-n", host.netns, "addr", "add", cidr, "dev", ifname]);
+}
+
+export async function setLinkUp(host: LabHost, ifname: string): Promise<void> {
+  await runOk(["ip", "-n", host.netns, "link", "set", ifname, "up"]);
+}
+
+export async function addDefaultRoute(host: LabHost, gateway: string): Promise<void> {
+  await runOk(["ip", "-n", host.netns, "route", "add", "default", "via", gateway]);
+}
+
+/** /proc/sys/net follows the netns of the process that opens it, so write it from inside the host. */
+export async function setSysctl(host: LabHost, key: string, value: string): Promise<void> {
+  if (!/^[a-z0-9_.-]+$/.test(key)) throw new Error(`lab: bad sysctl key ${key}`);
+  await execOk(host, ["tee", `/proc/sys/${key.replaceAll(".", "/")}`], { input: `${value}\n`, cwd: "/" });
+}
+
+export interface NatRule {
+  /** LAN bridge on the router, e.g. `lan-a`. */
+  lanIf: string;
+  /** LAN subnet, e.g. `10.10.1.0/24`. */
+  subnet: string;
+  /** `masquerade` (the public interface's primary address) or a fixed public address for snat. */
+  publicAddress: "masquerade" | string;
+}
+
+/**
+ * The router's nftables ruleset: LANs may go out of `wanIf` (source NAT), only replies come back,
+ * and nothing is forwarded between LANs or from the public side into a LAN.
+ */
+export function natRuleset(wanIf: string, rules: readonly NatRule[]): string {
+  const forward = rules.flatMap((r) => [
+    `    iifname "${r.lanIf}" oifname "${wanIf}" accept`,
+    // bridged LAN-internal frames, in case br_netfilter hands them to this hook
+    `    iifname "${r.lanIf}" oifname "${r.lanIf}" accept`,
+  ]);
+  const nat = rules.map((r) =>
+    r.publicAddress === "masquerade"
+      ? `    oifname "${wanIf}" ip saddr ${r.subnet} masquerade`
+      : `    oifname "${wanIf}" ip saddr ${r.subnet} snat ip to ${r.publicAddress}`,
+  );
+  return [
+    "table inet labnat {",
+    "  chain forward {",
+    "    type filter hook forward priority filter; policy drop;",
+    "    ct state established,related accept",
+    ...forward,
+    "  }",
+    "  chain postrouting {",
+    "    type nat hook postrouting priority srcnat; policy accept;",
+    ...nat,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+export async function loadNftRuleset(host: LabHost, ruleset: string): Promise<void> {
+  await execOk(host, ["nft", "-f", "-"], { input: ruleset, cwd: "/" });
+}
+
+/** IPv4 helpers for the address plan and the collision check. */
+export function ipToInt(ip: string): number {
+  const parts = ip.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new Error(`lab: bad IPv4 address ${ip}`);
+  }
+  return parts.reduce((acc, p) => acc * 256 + p, 0);
+}
+
+export function cidrRange(cidr: string): { first: number; last: number } {
+  const [ip = "", bitsText = "32"] = cidr.split("/");
+  const bits = Number(bitsText);
+  const size = 2 ** (32 - bits);
+  const first = Math.floor(ipToInt(ip) / size) * size;
+  return { first, last: first + size - 1 };
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const ra = cidrRange(a);
+  const rb = cidrRange(b);
+  return ra.first <= rb.last && rb.first <= ra.last;
+}
+
+/** IPv4 networks configured in the VM's root netns (read only, via netlink). */
+export async function rootNetworks(): Promise<string[]> {
+  const { stdout } = await runOk(["ip", "-4", "-o", "addr", "show"]);
+  return [...stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+\/\d+)/g)].map((m) => m[1] ?? "").filter(Boolean);
+}
+
+/** The lab never routes to the VM, but overlapping subnets would still confuse anyone reading addresses. */
+export async function assertSubnetsFreeOnVm(subnets: readonly string[]): Promise<void> {
+  for (const net of await rootNetworks()) {
+    const clash = subnets.find((subnet) => cidrsOverlap(subnet, net));
+    if (clash)
+      throw new Error(`lab: segment ${clash} overlaps ${net} in the VM's root netns; pick other subnets`);
+  }
+}
