@@ -4,6 +4,7 @@ import {
   type DescService,
   fromBinary,
   isMessage,
+  type MessageInitShape,
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
@@ -44,7 +45,7 @@ function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
 }
 
-type Init<S extends DescMessage> = Partial<MessageShape<S>>;
+type Init<S extends DescMessage> = MessageInitShape<S>;
 
 /** A typed client: unary methods as promises, streaming methods as grpc-js duplex calls. */
 export type TypedClient<T extends GenServiceMethods> = {

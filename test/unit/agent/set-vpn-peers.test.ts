@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setVpnPeers } from "../../../src/agent/instructions/set-vpn-peers.js";
-import { validatePeers } from "../../../src/agent/instructions/vpn-peer-validation.js";
+import { validatePeers } from "../../../src/agent/vpn/peer-validation.js";
 import { silentLogger } from "../../../src/common/log.js";
 import { createFakeHost, FakeWireGuard } from "./fake-host.js";
 
