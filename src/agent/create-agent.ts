@@ -16,12 +16,14 @@ import type { HostPorts } from "./host/ports.js";
 import { createSystemPort } from "./host/system.js";
 import { createWireGuardPort } from "./host/wireguard.js";
 import { type AgentConfig, detectNodeIp, isRegistered, loadConfig } from "./identity/config.js";
-import { identityPaths, readIdentity, tightenKeyMode } from "./identity/files.js";
+import { type IdentityPaths, identityPaths, readIdentity, tightenKeyMode } from "./identity/files.js";
 import { msUntilRenewal, renewCertificate } from "./identity/renewal.js";
 import type { InstructionHandler } from "./instructions/define.js";
 import { createHandlerRegistry } from "./instructions/index.js";
+import { createL2Client } from "./link/clients.js";
 import { endpointFromConfig } from "./link/endpoints.js";
 import { agentVersion } from "./version.js";
+import { syncVpn } from "./vpn/sync.js";
 
 export interface AgentDeps {
   paths: Paths;
@@ -72,6 +74,7 @@ export function createAgent(deps: AgentDeps): Agent {
         });
         await renewIfExpired(paths, config, log);
         await reapplyPersistedPeers(host, log);
+        await syncVpnAtStart(config, files, host, log);
         log.info({ version: agentVersion, nid: config.node.nid }, "Starting RunOS Node Agent");
         await supervise();
 
@@ -197,6 +200,24 @@ async function reapplyPersistedPeers(host: HostPorts, log: Logger): Promise<void
     log.info({ ...result, peers: stored.peers.length }, "re-applied persisted VPN peers");
   } catch (err) {
     log.warn({ err: errorMessage(err) }, "re-applying persisted VPN peers failed");
+  }
+}
+
+/** Spec 3.1 step 4: pull peers once at start; failure is only a warning (they may be stale). */
+async function syncVpnAtStart(
+  config: AgentConfig,
+  files: IdentityPaths,
+  host: HostPorts,
+  log: Logger,
+): Promise<void> {
+  if (!host.wireguard.interfaceExists("wg0")) return;
+  const client = createL2Client(endpointFromConfig(config), await readIdentity(files));
+  try {
+    await syncVpn(client, host, { ip: config.node.ip || detectNodeIp() }, log);
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, "VPN peer sync at start failed; peers may be stale");
+  } finally {
+    client.close();
   }
 }
 

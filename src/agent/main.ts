@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "../common/log.js";
 import { agentCommand } from "./cli/agent.js";
 import { certificateRenewCommand, certificateStatusCommand } from "./cli/certificate.js";
 import type { CommandSpec } from "./cli/command.js";
+import { installCommand, installWireguardCommand, syncVpnCommand } from "./cli/install.js";
 import { failureBlock, type Io, jsonError, processIo } from "./cli/io.js";
 import { logsCommand } from "./cli/logs.js";
 import { registerCommand } from "./cli/register.js";
@@ -21,7 +22,10 @@ import { agentVersion } from "./version.js";
 const commands: CommandSpec[] = [
   versionCommand,
   registerCommand,
+  installCommand,
+  installWireguardCommand,
   agentCommand,
+  syncVpnCommand,
   testCommand,
   setConfigCommand,
   certificateStatusCommand,

@@ -10,9 +10,16 @@ export interface Classification {
 const buckets: { code: ErrorCode; signatures: string[]; cause: string; remedy: string }[] = [
   {
     code: "NA_APT_LOCK",
-    signatures: ["could not get lock", "dpkg frontend lock", "unable to acquire the dpkg", "unable to lock the administration directory", "unable to lock directory"],
+    signatures: [
+      "could not get lock",
+      "dpkg frontend lock",
+      "unable to acquire the dpkg",
+      "unable to lock the administration directory",
+      "unable to lock directory",
+    ],
     cause: "Another package manager (apt, dpkg or unattended-upgrades) holds the system package lock.",
-    remedy: "Wait for it to finish (find it with `sudo lsof /var/lib/dpkg/lock-frontend`) and retry; disabling unattended-upgrades during the install helps.",
+    remedy:
+      "Wait for it to finish (find it with `sudo lsof /var/lib/dpkg/lock-frontend`) and retry; disabling unattended-upgrades during the install helps.",
   },
   {
     code: "NA_DISK_FULL",
@@ -22,19 +29,38 @@ const buckets: { code: ErrorCode; signatures: string[]; cause: string; remedy: s
   },
   {
     code: "NA_NET_UNREACH",
-    signatures: ["temporary failure resolving", "could not resolve host", "name or service not known", "connection timed out", "failed to connect", "network is unreachable", "no route to host"],
+    signatures: [
+      "temporary failure resolving",
+      "could not resolve host",
+      "name or service not known",
+      "connection timed out",
+      "failed to connect",
+      "network is unreachable",
+      "no route to host",
+    ],
     cause: "The node could not reach the network (DNS or an outbound connection failed).",
     remedy: "Check DNS and outbound connectivity, firewall and proxy allow-lists, then retry.",
   },
   {
     code: "NA_PKG_NOTFOUND",
-    signatures: ["unable to locate package", "has no installation candidate", "was not found", "no candidate version"],
+    signatures: [
+      "unable to locate package",
+      "has no installation candidate",
+      "was not found",
+      "no candidate version",
+    ],
     cause: "A required package or version is not available from the configured repositories.",
     remedy: "Run `sudo apt-get update`, confirm the repositories and OS version, and retry.",
   },
   {
     code: "NA_HELD_PKGS",
-    signatures: ["held packages", "held broken packages", "broken packages", "unmet dependencies", "following packages have unmet dependencies"],
+    signatures: [
+      "held packages",
+      "held broken packages",
+      "broken packages",
+      "unmet dependencies",
+      "following packages have unmet dependencies",
+    ],
     cause: "Held, broken or conflicting packages block the install.",
     remedy: "Run `sudo apt-get -f install` and `sudo apt-mark showhold`, resolve the conflict, and retry.",
   },
@@ -46,19 +72,42 @@ const buckets: { code: ErrorCode; signatures: string[]; cause: string; remedy: s
   },
   {
     code: "NA_KUBEADM",
-    signatures: ["[preflight] some fatal errors occurred", "error execution phase", "couldn't validate the identity of the api server", "unhealthy", "context deadline exceeded", "could not initialize a kubernetes cluster", "failed to bootstrap"],
+    signatures: [
+      "[preflight] some fatal errors occurred",
+      "error execution phase",
+      "couldn't validate the identity of the api server",
+      "unhealthy",
+      "context deadline exceeded",
+      "could not initialize a kubernetes cluster",
+      "failed to bootstrap",
+    ],
     cause: "kubeadm failed in preflight or in an init/join phase.",
-    remedy: "Read the kubeadm error; common causes are swap on, a port in use, clock skew, or an unreachable control plane.",
+    remedy:
+      "Read the kubeadm error; common causes are swap on, a port in use, clock skew, or an unreachable control plane.",
   },
   {
     code: "NA_CONTAINERD",
-    signatures: ["failed to pull image", "failed to resolve reference", "image pull", "cri socket", "/run/containerd/containerd.sock", "connect: connection refused", "failed to get sandbox image"],
+    signatures: [
+      "failed to pull image",
+      "failed to resolve reference",
+      "image pull",
+      "cri socket",
+      "/run/containerd/containerd.sock",
+      "connect: connection refused",
+      "failed to get sandbox image",
+    ],
     cause: "The container runtime could not pull an image or was unreachable.",
     remedy: "Check `systemctl status containerd` and that the registry is reachable, then retry.",
   },
   {
     code: "NA_REPO_GPG",
-    signatures: ["no_pubkey", "is not signed", "does not have a release file", "the following signatures couldn't be verified", "gpg error"],
+    signatures: [
+      "no_pubkey",
+      "is not signed",
+      "does not have a release file",
+      "the following signatures couldn't be verified",
+      "gpg error",
+    ],
     cause: "An apt repository is misconfigured or its signing key is missing.",
     remedy: "Import the missing key or fix /etc/apt/sources.list*, run `apt-get update`, and retry.",
   },
@@ -67,11 +116,14 @@ const buckets: { code: ErrorCode; signatures: string[]; cause: string; remedy: s
 export function classifyFailure(step: string, output: string): Classification {
   const haystack = output.toLowerCase();
   for (const bucket of buckets) {
-    if (bucket.signatures.some((s) => haystack.includes(s))) return { code: bucket.code, cause: bucket.cause, remedy: bucket.remedy };
+    if (bucket.signatures.some((s) => haystack.includes(s)))
+      return { code: bucket.code, cause: bucket.cause, remedy: bucket.remedy };
   }
   return {
     code: "NA_GENERIC",
-    cause: step ? `An installation command failed: ${step}. See the full log on the node for details.` : "An installation command failed. See the full log on the node for details.",
+    cause: step
+      ? `An installation command failed: ${step}. See the full log on the node for details.`
+      : "An installation command failed. See the full log on the node for details.",
     remedy: "Review /var/log/runos.log on the node, fix the cause, and retry.",
   };
 }

@@ -1,8 +1,12 @@
-const secretWords = "password|passwd|secret|token|apikey|api_key|access_key|auth|credential|bearer|private_key";
+const secretWords =
+  "password|passwd|secret|token|apikey|api_key|access_key|auth|credential|bearer|private_key";
 const flagWords = "password|passwd|secret|token|apikey|api-key|api_key|auth|credential|bearer";
 
 // identifier containing a secret word, then = or :, then a (maybe quoted) value
-const assignment = new RegExp(`(\\b[\\w.-]*(?:${secretWords})[\\w.-]*\\s*[=:]\\s*)("[^"]*"|'[^']*'|[^\\s"']+)`, "gi");
+const assignment = new RegExp(
+  `(\\b[\\w.-]*(?:${secretWords})[\\w.-]*\\s*[=:]\\s*)("[^"]*"|'[^']*'|[^\\s"']+)`,
+  "gi",
+);
 // --flag=value or --flag value
 const flag = new RegExp(`(\\s--?(?:${flagWords})[\\w-]*(?:=|\\s+))("[^"]*"|'[^']*'|[^\\s"']+)`, "gi");
 

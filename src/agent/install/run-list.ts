@@ -1,7 +1,7 @@
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import type { Shell, ShellRun } from "../host/shell.js";
-import { classifyFailure, type Classification } from "./classify.js";
+import { type Classification, classifyFailure } from "./classify.js";
 import { redactSecrets } from "./redact.js";
 
 export interface InstallCommand {
@@ -28,7 +28,8 @@ export interface InstallOutcome {
 }
 
 const packageManager = /apt-get|\bapt\b|dpkg|\byum\b|\bdnf\b/i;
-const supportLine = "If this looks like a runos bug rather than a problem with this machine, report it with this output.";
+const supportLine =
+  "If this looks like a runos bug rather than a problem with this machine, report it with this output.";
 
 /**
  * Runs a control plane's install list strictly in order (spec 7.4): STATUS_UPDATE and
@@ -74,7 +75,10 @@ export async function runInstallList(
           ? `killed by signal ${run.signal}`
           : `exit status ${run.exitCode}`;
     const detail = `Command failed: ${shown}\nError: ${why}\nOutput: ${redactSecrets(run.output).slice(-4000)}`;
-    deps.log.warn({ command: shown, error: why, output: redactSecrets(run.output).slice(-4000) }, "install command failed");
+    deps.log.warn(
+      { command: shown, error: why, output: redactSecrets(run.output).slice(-4000) },
+      "install command failed",
+    );
     const classification = classifyFailure(shown, run.output);
     const message = `${classification.cause}\n\nTry: ${classification.remedy}\n\n${supportLine}`;
     if (item.ignoreFailure) {

@@ -26,9 +26,13 @@ export async function applyVpnPeers(
 ): Promise<ApplyVpnPeersResult> {
   const { wireguard, peerStore } = host;
   if (!wireguard.interfaceExists(overlayInterface)) {
-    throw new RunosError("NA_NOT_FOUND", "wg0 interface not found (is WireGuard installed and up? try `wg show`)", {
-      hint: "run `runos install wireguard`",
-    });
+    throw new RunosError(
+      "NA_NOT_FOUND",
+      "wg0 interface not found (is WireGuard installed and up? try `wg show`)",
+      {
+        hint: "run `runos install wireguard`",
+      },
+    );
   }
   const { valid, skipped } = validatePeers(peers);
   for (const peer of skipped) log.warn({ pubKey: peer.pubKey, reason: peer.reason }, "Skipping VPN peer");

@@ -16,14 +16,21 @@ export async function syncVpn(
 ): Promise<ApplyVpnPeersResult> {
   const vpnIp = host.wireguard.interfaceIpv4(overlayInterface);
   if (!host.wireguard.interfaceExists(overlayInterface)) {
-    throw new RunosError("NA_NOT_FOUND", "wg0 interface not found (is WireGuard installed and up? try `wg show`)", {
-      hint: "run `runos install wireguard`",
-    });
+    throw new RunosError(
+      "NA_NOT_FOUND",
+      "wg0 interface not found (is WireGuard installed and up? try `wg show`)",
+      {
+        hint: "run `runos install wireguard`",
+      },
+    );
   }
   if (!vpnIp) throw new RunosError("NA_NOT_FOUND", "wg0 has no usable IPv4 address");
   const pubKey = await host.wireguard.publicKey();
   if (!pubKey) {
-    throw new RunosError("NA_NOT_FOUND", "WireGuard public key is empty (expected /etc/wireguard/public_key)");
+    throw new RunosError(
+      "NA_NOT_FOUND",
+      "WireGuard public key is empty (expected /etc/wireguard/public_key)",
+    );
   }
   let response: Awaited<ReturnType<L2Client["manualSync"]>>;
   try {
