@@ -1,0 +1,86 @@
+import { RunosError } from "../common/errors.js";
+
+/** Everything nodeward needs to know to run; every field has a default except the data dir. */
+export interface NodewardConfig {
+  dataDir: string;
+  /** Names and addresses the server certificate covers; the first one goes into install commands. */
+  hosts: string[];
+  /** Address the two gRPC listeners bind to (agents dial in from other machines). */
+  grpcHost: string;
+  l1Port: number;
+  l2Port: number;
+  httpHost: string;
+  httpPort: number;
+  /** Lifetime of node client certificates. */
+  certTtlMs: number;
+  /** A node without a heartbeat for this long is shown offline. */
+  offlineAfterMs: number;
+  /** Presence timer: offline checks and the batched heartbeat write both run once per tick. */
+  presenceTickMs: number;
+  /** How long a superseded client certificate keeps working after RegenerateCertificate. */
+  certGraceMs: number;
+  /** Per-session cap on messages waiting to be written; a session beyond it is disconnected. */
+  sendQueueLimit: number;
+  logLevel: string;
+}
+
+export const defaultL1Port = 9191;
+export const defaultL2Port = 9192;
+export const defaultHttpPort = 8080;
+export const defaultDataDir = "/var/lib/nodeward";
+
+const day = 24 * 3600 * 1000;
+
+export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
+  grpcHost: "0.0.0.0",
+  l1Port: defaultL1Port,
+  l2Port: defaultL2Port,
+  httpHost: "127.0.0.1",
+  httpPort: defaultHttpPort,
+  certTtlMs: 90 * day,
+  offlineAfterMs: 30_000,
+  presenceTickMs: 1_000,
+  certGraceMs: 5 * 60_000,
+  sendQueueLimit: 1_000,
+  logLevel: "info",
+};
+
+/** Fills defaults and always adds the loopback names, so local tools can verify the certificate. */
+export function resolveConfig(input: Partial<NodewardConfig> & { dataDir: string }): NodewardConfig {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const config = { ...defaults, hosts: [], ...defined, dataDir: input.dataDir } as NodewardConfig;
+  config.hosts = normaliseHosts(config.hosts);
+  for (const port of [config.l1Port, config.l2Port, config.httpPort]) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RunosError("NA_USAGE", `invalid port ${port}: expected 0-65535`);
+    }
+  }
+  return config;
+}
+
+export function normaliseHosts(hosts: readonly string[]): string[] {
+  const cleaned = hosts.map((h) => h.trim()).filter((h) => h !== "");
+  return [...new Set([...cleaned, "localhost", "127.0.0.1"])];
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: day };
+
+/** `90d`, `1h`, `15m`, `30s`, `500ms`, or a bare number of seconds, to milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  const unit = units[(match?.[2] ?? "s").toLowerCase()];
+  if (!match || unit === undefined) {
+    throw new RunosError("NA_USAGE", `invalid duration "${text}": use e.g. 90d, 1h, 15m, 30s or 500ms`);
+  }
+  const ms = Math.round(Number(match[1]) * unit);
+  if (ms <= 0) throw new RunosError("NA_USAGE", `invalid duration "${text}": must be greater than zero`);
+  return ms;
+}
+
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || port > 65535) {
+    throw new RunosError("NA_USAGE", `invalid port "${text}": expected a number 0-65535`);
+  }
+  return port;
+}

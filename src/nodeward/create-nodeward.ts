@@ -1,0 +1,233 @@
+import type { FastifyInstance } from "fastify";
+import { type Clock, systemClock } from "../common/clock.js";
+import { RunosError } from "../common/errors.js";
+import { createLogger, type Logger } from "../common/log.js";
+import type { grpc } from "../wire/grpc.js";
+import type { TokenGrant } from "./api/routes-tokens.js";
+import { buildApi } from "./api/server.js";
+import { type NodewardConfig, resolveConfig } from "./config.js";
+import { prepareDataDir } from "./data-dir.js";
+import { bindServer, shutdownServer } from "./grpc-server.js";
+import { type ClusterView, storeClusterView } from "./hub/cluster-view.js";
+import { Hub } from "./hub/hub.js";
+import { createL2Server, mutualTlsCredentials } from "./hub/l2-server.js";
+import { Presence } from "./hub/presence.js";
+import { deleteNode } from "./registration/delete-node.js";
+import { installCommand } from "./registration/install-command.js";
+import { createL1Server, serverTlsCredentials } from "./registration/l1-server.js";
+import { issueToken, TokenRequest } from "./registration/tokens.js";
+import type { Repository } from "./store/repository.js";
+import { openSqliteRepository } from "./store/sqlite.js";
+import { nodewardCapabilities, nodewardVersion } from "./version.js";
+
+export interface NodewardDeps {
+  config: Partial<NodewardConfig> & { dataDir: string };
+  clock?: Clock;
+  log?: Logger;
+  /** The cluster domain's answers (VIP holder, control-plane nodes, peers); defaults to the store's. */
+  clusterView?: ClusterView;
+}
+
+export interface ListeningPorts {
+  l1: number;
+  l2: number;
+  http: number;
+}
+
+export interface Nodeward {
+  readonly config: NodewardConfig;
+  readonly caCertPem: string;
+  /** `sha256:<hex>` of the CA certificate's DER. */
+  readonly caHash: string;
+  readonly adminToken: string;
+  readonly store: Repository;
+  readonly hub: Hub;
+  readonly presence: Presence;
+  /** The HTTP API; usable with `inject()` before (or without) start(). */
+  readonly api: FastifyInstance;
+  /** The bound ports once started, the configured ones before. */
+  ports(): ListeningPorts;
+  start(): Promise<ListeningPorts>;
+  /** Ends agent streams, closes listeners, writes pending presence, closes the store. Idempotent. */
+  stop(): Promise<void>;
+  createToken(request: Partial<TokenRequest> & { aid: string; cluster: string }): Promise<TokenGrant>;
+  deleteNode(nid: string): Promise<{ nid: string; revoked: number }>;
+}
+
+/**
+ * The composition root: prepares the data dir (CA, server certificate, admin token, database)
+ * and wires every part. Nothing listens until start().
+ */
+export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
+  const config = resolveConfig(deps.config);
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? createLogger({ level: config.logLevel });
+  const prepared = await prepareDataDir(config.dataDir, config.hosts, clock.now(), log);
+  const store = await openSqliteRepository(prepared.databasePath);
+  const clusterView = deps.clusterView ?? storeClusterView(store);
+  const presence = new Presence({
+    store,
+    clock,
+    log: log.child({ component: "presence" }),
+    offlineAfterMs: config.offlineAfterMs,
+    tickMs: config.presenceTickMs,
+  });
+  const hubLog = log.child({ component: "hub" });
+  const hub = new Hub({ clock, log: hubLog, presence, queueLimit: config.sendQueueLimit });
+  const identity = { store, clock, certGraceMs: config.certGraceMs };
+
+  const l1 = createL1Server(
+    {
+      store,
+      ca: prepared.ca,
+      clock,
+      certTtlMs: config.certTtlMs,
+      log: log.child({ component: "registration" }),
+      onNodesRetired: (nids, reason) => {
+        for (const nid of nids) {
+          hub.end(nid, reason);
+          presence.forget(nid);
+        }
+      },
+    },
+    log.child({ component: "l1" }),
+  );
+  const l2 = createL2Server(
+    {
+      ...identity,
+      ca: prepared.ca,
+      log: hubLog,
+      hub,
+      clusterView,
+      certTtlMs: config.certTtlMs,
+      stream: {
+        identity,
+        hub,
+        log: hubLog,
+        inbound: {
+          store,
+          presence,
+          clusterView,
+          clock,
+          log: hubLog,
+          version: nodewardVersion,
+          capabilities: nodewardCapabilities,
+        },
+      },
+    },
+    hubLog,
+  );
+
+  let bound: ListeningPorts | undefined;
+  const ports = (): ListeningPorts =>
+    bound ?? { l1: config.l1Port, l2: config.l2Port, http: config.httpPort };
+
+  const createToken: Nodeward["createToken"] = async (input) => {
+    const request = TokenRequest.parse(input);
+    const issued = await issueToken(store, request, clock.now());
+    const { l1: l1Port, l2: l2Port } = ports();
+    return {
+      token: issued.token,
+      aid: issued.aid,
+      cluster: issued.cluster,
+      expiresAt: new Date(issued.expiresAt).toISOString(),
+      uses: issued.uses,
+      caHash: prepared.caHash,
+      installCommand: installCommand({
+        host: config.hosts[0] ?? "localhost",
+        aid: issued.aid,
+        token: issued.token,
+        caHash: prepared.caHash,
+        l1Port,
+        l2Port,
+      }),
+    };
+  };
+  const removeNode = (nid: string) => deleteNode({ store, hub, presence, clock }, nid);
+
+  const api = buildApi({
+    adminToken: prepared.adminToken,
+    log: log.child({ component: "api" }),
+    store,
+    hub,
+    presence,
+    deleteNode: removeNode,
+    createToken,
+  });
+
+  let state: "created" | "started" | "stopped" = "created";
+  const started: grpc.Server[] = [];
+
+  async function start(): Promise<ListeningPorts> {
+    if (state !== "created") throw new RunosError("NA_CONFLICT", `nodeward cannot start: it is ${state}`);
+    state = "started";
+    try {
+      const l1Port = await listen(l1, config.l1Port, serverTlsCredentials(prepared.serverCert), "L1Sec");
+      const l2Port = await listen(
+        l2,
+        config.l2Port,
+        mutualTlsCredentials(prepared.caCertPem, prepared.serverCert),
+        "L2Sec",
+      );
+      await api.listen({ host: config.httpHost, port: config.httpPort }).catch((err: unknown) => {
+        throw new RunosError(
+          "NA_CONFLICT",
+          `cannot listen for the API on ${config.httpHost}:${config.httpPort}`,
+          {
+            cause: err,
+            hint: "another process may hold the port; choose another with --http-port",
+          },
+        );
+      });
+      const address = api.server.address();
+      const http = typeof address === "object" && address ? address.port : config.httpPort;
+      bound = { l1: l1Port, l2: l2Port, http };
+      presence.start();
+      log.info({ ...bound, hosts: config.hosts, caHash: prepared.caHash }, "nodeward listening");
+      return bound;
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
+  async function listen(server: grpc.Server, port: number, creds: grpc.ServerCredentials, name: string) {
+    try {
+      const boundPort = await bindServer(server, config.grpcHost, port, creds);
+      started.push(server);
+      return boundPort;
+    } catch (err) {
+      throw new RunosError("NA_CONFLICT", `cannot listen for ${name} on ${config.grpcHost}:${port}`, {
+        cause: err,
+        hint: "another process may hold the port; choose another with --l1-port/--l2-port",
+      });
+    }
+  }
+
+  async function stop(): Promise<void> {
+    if (state === "stopped") return;
+    state = "stopped";
+    await api.close().catch((err: unknown) => log.warn({ err }, "closing the API failed"));
+    hub.closeAll("nodeward is shutting down");
+    await Promise.all(started.map((server) => shutdownServer(server, 1_000)));
+    await presence.stop();
+    await store.close();
+    log.info("nodeward stopped");
+  }
+
+  return {
+    config,
+    caCertPem: prepared.caCertPem,
+    caHash: prepared.caHash,
+    adminToken: prepared.adminToken,
+    store,
+    hub,
+    presence,
+    api,
+    ports,
+    start,
+    stop,
+    createToken,
+    deleteNode: removeNode,
+  };
+}

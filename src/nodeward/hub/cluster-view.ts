@@ -1,0 +1,45 @@
+import type { Repository } from "../store/repository.js";
+
+export interface ControlPlaneNode {
+  vpnIp: string;
+  kubeEndpoint: string;
+}
+
+export interface PeerView {
+  pubKey: string;
+  endpointIp: string;
+  ip: string;
+}
+
+export interface VipAnswer {
+  isHolder: boolean;
+  generation: number;
+}
+
+interface NodeRef {
+  nid: string;
+  aid: string;
+  cluster: string;
+}
+
+/**
+ * What the hub asks of the cluster domain. Cluster orchestration (IPAM, peers, join flow, VIP
+ * election) lands later; until then this reads what the store records, which is mostly nothing.
+ */
+export interface ClusterView {
+  controlPlaneNodes(node: NodeRef): Promise<ControlPlaneNode[]>;
+  vipHolder(node: NodeRef): Promise<VipAnswer>;
+  peersFor(node: NodeRef): Promise<PeerView[]>;
+}
+
+export function storeClusterView(store: Repository): ClusterView {
+  return {
+    controlPlaneNodes: async () => [],
+    async vipHolder(node) {
+      const cluster = await store.getCluster(node.aid, node.cluster);
+      if (!cluster?.vipHolder) return { isHolder: false, generation: 0 };
+      return { isHolder: cluster.vipHolder === node.nid, generation: cluster.vipGeneration };
+    },
+    peersFor: async () => [],
+  };
+}

@@ -1,0 +1,113 @@
+import type { Clock } from "../../common/clock.js";
+import { errorMessage } from "../../common/errors.js";
+import type { Logger } from "../../common/log.js";
+import { decodeJsonB64, type Envelope, envelope } from "../../wire/envelope.js";
+import { AgentHello, Heartbeat, MessageType, UpgradeLog } from "../../wire/messages.js";
+import type { HeartbeatStatus, Repository } from "../store/repository.js";
+import type { ClusterView } from "./cluster-view.js";
+import type { Presence } from "./presence.js";
+import type { Session } from "./session.js";
+
+export interface InboundDeps {
+  store: Repository;
+  presence: Presence;
+  clusterView: ClusterView;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  capabilities: readonly string[];
+}
+
+type Handler = (session: Session, message: Envelope, deps: InboundDeps) => Promise<void> | void;
+
+/**
+ * Agent-originated messages (spec 3.4-3.8) and the answers nodeward owes them. Every answer
+ * carries the tag of the message it answers. Fire-and-forget types get no answer.
+ */
+const handlers: Record<string, Handler> = {
+  [MessageType.heartbeat]: onHeartbeat,
+  [MessageType.amIVipHolder]: async (session, message, deps) => {
+    const answer = await deps.clusterView.vipHolder(session);
+    session.send(envelope(MessageType.amIVipHolderAnswer, answer, message.tag));
+  },
+  [MessageType.getControlPlaneNodes]: async (session, message, deps) => {
+    const nodes = await deps.clusterView.controlPlaneNodes(session);
+    const endpoints = nodes.map((n) => n.kubeEndpoint);
+    session.send(envelope(MessageType.getControlPlaneNodesAnswer, endpoints, message.tag));
+  },
+  [MessageType.agentHello]: (session, message, deps) => {
+    const hello = AgentHello.safeParse(decodeJsonB64(message.jsonB64));
+    if (hello.success) {
+      session.capabilities = hello.data.capabilities;
+      session.agentVersion = hello.data.version;
+    }
+    const answer = { version: deps.version, capabilities: [...deps.capabilities], nid: session.nid };
+    session.send(envelope(MessageType.nodewardHello, answer, message.tag));
+  },
+  [MessageType.upgradeLog]: async (session, message, deps) => {
+    const log = UpgradeLog.parse(decodeJsonB64(message.jsonB64));
+    await deps.store.addNodelog({
+      nid: session.nid,
+      time: deps.clock.now(),
+      type: "UpgradeNodeK8s",
+      // the upgrade log counts 1 = info .. 3 = error, node logs the other way round
+      severity: log.severity >= 3 ? 1 : log.severity === 2 ? 2 : 3,
+      message: log.message.slice(0, 16 * 1024),
+      code: "",
+      cause: "",
+      remedy: "",
+      docsUrl: "",
+    });
+  },
+};
+
+/**
+ * Entry point for every message read from a node's stream. Answers to our own requests go to
+ * their waiter; everything else is handled in arrival order. Never throws: a malformed
+ * message is logged and dropped, it does not end the stream.
+ */
+export function handleInbound(session: Session, raw: Envelope, deps: InboundDeps): void {
+  const message: Envelope = { type: raw.type ?? "", jsonB64: raw.jsonB64 ?? "", tag: raw.tag ?? "" };
+  if (message.tag !== "" && session.takeAnswer(message)) return;
+  const handler = handlers[message.type];
+  if (!handler) {
+    deps.log.warn(
+      { nid: session.nid, type: message.type.slice(0, 64), tag: message.tag },
+      "ignored unknown message type",
+    );
+    return;
+  }
+  session.runInOrder(async () => {
+    try {
+      await handler(session, message, deps);
+    } catch (err) {
+      deps.log.warn(
+        { nid: session.nid, type: message.type, err: errorMessage(err) },
+        "malformed agent message dropped",
+      );
+    }
+  });
+}
+
+function onHeartbeat(session: Session, message: Envelope, deps: InboundDeps): void {
+  let status: HeartbeatStatus | undefined;
+  let problem = "";
+  try {
+    const beat = Heartbeat.parse(decodeJsonB64(message.jsonB64));
+    status = {
+      version: beat.version || null,
+      isCp: beat.isCp,
+      isWorker: beat.isWorker,
+      k8sStatus: beat.status || null,
+      externalIp: beat.externalIpAddress || null,
+      nodeIp: beat.nodeIp || null,
+      vpnIp: beat.vpnIp || null,
+      hostname: beat.hostname?.slice(0, 253) || null,
+    };
+  } catch (err) {
+    problem = `heartbeat not understood: ${errorMessage(err)}`;
+  }
+  deps.presence.heartbeat(session.nid, status);
+  const answer = { isHealthy: problem === "", message: problem };
+  session.send(envelope(MessageType.heartbeatAnswer, answer, message.tag));
+}

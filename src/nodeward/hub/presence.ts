@@ -1,0 +1,160 @@
+import type { Clock, Timer } from "../../common/clock.js";
+import { errorMessage } from "../../common/errors.js";
+import type { Logger } from "../../common/log.js";
+import type { HeartbeatStatus, PresenceUpdate, Repository } from "../store/repository.js";
+
+export interface PresenceOptions {
+  store: Repository;
+  clock: Clock;
+  log: Logger;
+  offlineAfterMs: number;
+  tickMs: number;
+}
+
+export interface PresenceView {
+  online: boolean;
+  connected: boolean;
+  lastHeartbeatAt: number | null;
+  connectedAt: number | null;
+  observedAddr: string | null;
+}
+
+interface Entry extends PresenceView {
+  /** The latest unwritten change; at most one per node, whatever the heartbeat rate. */
+  dirty: PresenceUpdate | undefined;
+}
+
+/**
+ * Who is online, kept in memory. A node is online while its stream is open and heartbeats keep
+ * arriving; one timer tick both marks silent nodes offline and writes the latest heartbeat of
+ * every node that sent one since the last tick, in a single transaction.
+ */
+export class Presence {
+  private readonly entries = new Map<string, Entry>();
+  private timer: Timer | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly options: PresenceOptions) {}
+
+  start(): void {
+    this.timer ??= this.options.clock.setInterval(() => void this.tick(), this.options.tickMs);
+  }
+
+  /** Stops the timer and writes what is pending. */
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  connected(nid: string, observedAddr: string): void {
+    const now = this.options.clock.now();
+    const entry = this.entry(nid);
+    Object.assign(entry, { online: true, connected: true, connectedAt: now, observedAddr });
+    this.markDirty(nid, entry, now, undefined);
+  }
+
+  disconnected(nid: string): void {
+    const entry = this.entries.get(nid);
+    if (!entry) return;
+    if (entry.online) this.options.log.info({ nid }, "node offline: stream closed");
+    entry.online = false;
+    entry.connected = false;
+  }
+
+  /** A heartbeat arrived; `status` is absent when its payload did not parse (still a sign of life). */
+  heartbeat(nid: string, status: HeartbeatStatus | undefined): void {
+    const now = this.options.clock.now();
+    const entry = this.entry(nid);
+    if (!entry.online) this.options.log.info({ nid }, "node online");
+    entry.online = true;
+    entry.lastHeartbeatAt = now;
+    this.markDirty(nid, entry, now, status);
+  }
+
+  /** Forgets a node (deleted or replaced). */
+  forget(nid: string): void {
+    this.entries.delete(nid);
+  }
+
+  view(nid: string): PresenceView {
+    const entry = this.entries.get(nid);
+    if (!entry)
+      return {
+        online: false,
+        connected: false,
+        lastHeartbeatAt: null,
+        connectedAt: null,
+        observedAddr: null,
+      };
+    const { dirty: _dirty, ...view } = entry;
+    return view;
+  }
+
+  onlineCount(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.online) count += 1;
+    return count;
+  }
+
+  /** One presence round: offline detection, then the batched write. Exposed for tests. */
+  async tick(): Promise<void> {
+    const now = this.options.clock.now();
+    for (const [nid, entry] of this.entries) {
+      // a fresh stream gets a full interval before its first heartbeat is due
+      const since = Math.max(entry.lastHeartbeatAt ?? 0, entry.connectedAt ?? 0);
+      if (entry.online && now - since > this.options.offlineAfterMs) {
+        entry.online = false;
+        this.options.log.info({ nid, silentMs: now - since }, "node offline: no heartbeat");
+      }
+    }
+    await this.flush();
+  }
+
+  /** Writes all pending updates in one transaction; overlapping calls share one write. */
+  flush(): Promise<void> {
+    this.flushing ??= this.writePending().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    const batch: PresenceUpdate[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.dirty) batch.push(entry.dirty);
+      entry.dirty = undefined;
+    }
+    if (batch.length === 0) return;
+    try {
+      await this.options.store.recordPresence(batch);
+    } catch (err) {
+      this.options.log.warn({ err: errorMessage(err), nodes: batch.length }, "writing presence failed");
+    }
+  }
+
+  private entry(nid: string): Entry {
+    let entry = this.entries.get(nid);
+    if (!entry) {
+      entry = {
+        online: false,
+        connected: false,
+        lastHeartbeatAt: null,
+        connectedAt: null,
+        observedAddr: null,
+        dirty: undefined,
+      };
+      this.entries.set(nid, entry);
+    }
+    return entry;
+  }
+
+  private markDirty(nid: string, entry: Entry, now: number, status: HeartbeatStatus | undefined): void {
+    entry.dirty = {
+      nid,
+      lastSeenAt: now,
+      observedAddr: entry.observedAddr,
+      status: status ?? entry.dirty?.status,
+    };
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The one storage port of nodeward. Domain values only (times are epoch milliseconds, flags are
+ * booleans); each implementation maps them to its own column types. `transaction` gives a
+ * repository bound to one transaction, so multi-step changes commit or roll back together.
+ */
+export interface Repository {
+  transaction<T>(work: (tx: Repository) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  insertToken(token: TokenRecord): Promise<void>;
+  findToken(tokenHash: string): Promise<TokenRecord | undefined>;
+  /** Takes one use; false when none was left (a concurrent registration won the race). */
+  consumeToken(tokenHash: string): Promise<boolean>;
+
+  ensureCluster(aid: string, name: string, now: number): Promise<void>;
+  getCluster(aid: string, name: string): Promise<ClusterRecord | undefined>;
+
+  insertNode(node: NewNode): Promise<void>;
+  getNode(nid: string): Promise<NodeRecord | undefined>;
+  listNodes(options?: { includeGone?: boolean }): Promise<NodeRecord[]>;
+  /** Live (not deleted, not replaced) nodes of one machine in one account. */
+  liveNodesOfMachine(aid: string, machineId: string): Promise<NodeRecord[]>;
+  markNodeReplaced(nid: string, replacedBy: string): Promise<void>;
+  markNodeDeleted(nid: string, now: number): Promise<void>;
+  updateInstallStatus(nid: string, status: string, now: number): Promise<void>;
+  updateVpnPeer(nid: string, peer: VpnPeerState): Promise<void>;
+  /** Writes a batch of presence updates (one statement per node, one transaction for the batch). */
+  recordPresence(updates: readonly PresenceUpdate[]): Promise<void>;
+
+  insertCertificate(cert: CertificateRecord): Promise<void>;
+  findCertificate(serial: string): Promise<CertificateRecord | undefined>;
+  listCertificates(nid: string): Promise<CertificateRecord[]>;
+  revokeCertificatesOf(nid: string, now: number): Promise<number>;
+  /** Marks a serial superseded, keeping the earliest time if it already was. */
+  supersedeCertificate(serial: string, now: number): Promise<void>;
+
+  addNodelog(entry: NewNodelog): Promise<void>;
+  listNodelogs(nid: string, limit: number): Promise<NodelogRecord[]>;
+}
+
+export interface TokenRecord {
+  tokenHash: string;
+  aid: string;
+  cluster: string;
+  expiresAt: number;
+  usesLeft: number;
+  createdAt: number;
+}
+
+export interface ClusterRecord {
+  aid: string;
+  name: string;
+  createdAt: number;
+  /** Node currently holding the control-plane VIP, if any has been elected. */
+  vipHolder: string | null;
+  vipGeneration: number;
+}
+
+export interface NewNode {
+  nid: string;
+  aid: string;
+  cluster: string;
+  machineId: string;
+  os: string;
+  hostname: string;
+  createdAt: number;
+}
+
+/** What the agent reports in heartbeats. A null nodeIp/vpnIp/hostname means "not reported" and overwrites nothing. */
+export interface NodeStatusFields {
+  version: string | null;
+  isCp: boolean;
+  isWorker: boolean;
+  k8sStatus: string | null;
+  externalIp: string | null;
+  nodeIp: string | null;
+  vpnIp: string | null;
+}
+
+/** A heartbeat's content: the status fields plus the host name a runos agent reports. */
+export interface HeartbeatStatus extends NodeStatusFields {
+  hostname: string | null;
+}
+
+export interface VpnPeerState {
+  vpnPubKey: string;
+  vpnEndpoint: string;
+  vpnIp: string;
+  nodeIsReady: boolean;
+}
+
+export interface NodeRecord extends NewNode, NodeStatusFields {
+  deletedAt: number | null;
+  replacedBy: string | null;
+  lastSeenAt: number | null;
+  observedAddr: string | null;
+  installStatus: string | null;
+  installStatusAt: number | null;
+  vpnPubKey: string | null;
+  vpnEndpoint: string | null;
+  nodeIsReady: boolean;
+}
+
+export interface PresenceUpdate {
+  nid: string;
+  lastSeenAt: number;
+  observedAddr: string | null;
+  /** Absent when only liveness changed (e.g. a heartbeat that did not parse). */
+  status?: HeartbeatStatus;
+}
+
+export interface CertificateRecord {
+  serial: string;
+  nid: string;
+  notBefore: number;
+  notAfter: number;
+  createdAt: number;
+  revokedAt: number | null;
+  supersededAt: number | null;
+}
+
+export interface NewNodelog {
+  nid: string;
+  time: number;
+  type: string;
+  severity: number;
+  message: string;
+  code: string;
+  cause: string;
+  remedy: string;
+  docsUrl: string;
+}
+
+export interface NodelogRecord extends NewNodelog {
+  id: number;
+}
