@@ -1,13 +1,16 @@
-// The lab's segments and addresses. Pure data: the topology module turns it into namespaces and links.
+// The lab's segments, routers and addresses. Pure data: the topology module turns it into namespaces and links.
 //
 //   public  198.18.0.0/24  (RFC 2544 benchmark range)  bridge br0 in the switch host
-//   nat-a   10.10.1.0/24   behind natgw, masqueraded to natgw's primary public address 198.18.0.254
-//   nat-b   10.10.2.0/24   behind natgw, snat'ed to natgw's second public address 198.18.0.253
+//   nat-a   10.10.1.0/24   behind router nata, masqueraded to its public address 198.18.0.254
+//   nat-b   10.10.2.0/24   behind router natb, masqueraded to its public address 198.18.0.253
 //
-// Two public addresses make NAT-A and NAT-B look like two different sites to the control plane.
+// Two routers (two sites): NAT-A and NAT-B look like two different sites to the control plane, and a host
+// in NAT-A reaches a host in NAT-B only through NAT-B's public address, across both NATs.
 import type { TopologyHost } from "./topology.js";
 
 export type SegmentName = "public" | "nat-a" | "nat-b";
+/** The segments behind a NAT router. */
+export type LanSegmentName = Exclude<SegmentName, "public">;
 
 export interface Segment {
   readonly name: SegmentName;
@@ -16,20 +19,38 @@ export interface Segment {
   readonly prefixLength: 24;
   /** The router's address on the segment, the default route of its hosts; null on the public segment. */
   readonly gateway: string | null;
-  /** Where the segment's bridge lives: the switch host (public) or the router (LANs). */
+  /** Where the segment's bridge lives: the switch host (public) or the segment's router (LANs). */
   readonly bridgeOn: "switch" | "router";
+  /** Short name of the router serving the segment (`nata`, `natb`); null on the public segment. */
+  readonly router: string | null;
   readonly bridge: string;
   /** Bridge port names are `<portPrefix><host>` (15 characters at most). */
   readonly portPrefix: string;
   /** The public address the segment's traffic appears from; null on the public segment. */
   readonly natAddress: string | null;
-  /** `masquerade` picks the router's primary public address; `snat` pins natAddress. */
-  readonly natMode: "masquerade" | "snat" | null;
+  /** Port-preserving masquerade to the router's only public address (natAddress); null on public. */
+  readonly natMode: "masquerade" | null;
 }
 
 export const SEGMENT_NAMES: readonly SegmentName[] = ["public", "nat-a", "nat-b"];
+export const LAN_SEGMENT_NAMES: readonly LanSegmentName[] = ["nat-a", "nat-b"];
 
-export const ROUTER_PUBLIC_IPS = ["198.18.0.254", "198.18.0.253"] as const;
+/** One NAT router per LAN, each with one public address on the public segment. */
+export interface RouterPlan {
+  /** Short name, e.g. `nata` (the lab host is `<prefix>-nata`). */
+  readonly name: string;
+  readonly segment: LanSegmentName;
+  readonly publicIp: string;
+}
+
+export const ROUTER_PLANS: Readonly<Record<LanSegmentName, RouterPlan>> = {
+  "nat-a": { name: "nata", segment: "nat-a", publicIp: "198.18.0.254" },
+  "nat-b": { name: "natb", segment: "nat-b", publicIp: "198.18.0.253" },
+};
+
+export const ROUTER_NAMES: readonly string[] = LAN_SEGMENT_NAMES.map((s) => ROUTER_PLANS[s].name);
+/** NAT-A's public address first, then NAT-B's. */
+export const ROUTER_PUBLIC_IPS = [ROUTER_PLANS["nat-a"].publicIp, ROUTER_PLANS["nat-b"].publicIp] as const;
 
 export const SEGMENTS: Readonly<Record<SegmentName, Segment>> = {
   public: {
@@ -38,6 +59,7 @@ export const SEGMENTS: Readonly<Record<SegmentName, Segment>> = {
     prefixLength: 24,
     gateway: null,
     bridgeOn: "switch",
+    router: null,
     bridge: "br0",
     portPrefix: "p-",
     natAddress: null,
@@ -49,9 +71,10 @@ export const SEGMENTS: Readonly<Record<SegmentName, Segment>> = {
     prefixLength: 24,
     gateway: "10.10.1.1",
     bridgeOn: "router",
+    router: ROUTER_PLANS["nat-a"].name,
     bridge: "lan-a",
     portPrefix: "v-",
-    natAddress: ROUTER_PUBLIC_IPS[0],
+    natAddress: ROUTER_PLANS["nat-a"].publicIp,
     natMode: "masquerade",
   },
   "nat-b": {
@@ -60,10 +83,11 @@ export const SEGMENTS: Readonly<Record<SegmentName, Segment>> = {
     prefixLength: 24,
     gateway: "10.10.2.1",
     bridgeOn: "router",
+    router: ROUTER_PLANS["nat-b"].name,
     bridge: "lan-b",
     portPrefix: "v-",
-    natAddress: ROUTER_PUBLIC_IPS[1],
-    natMode: "snat",
+    natAddress: ROUTER_PLANS["nat-b"].publicIp,
+    natMode: "masquerade",
   },
 };
 
@@ -85,7 +109,6 @@ export const DEFAULT_HOSTS: readonly HostSpec[] = [
 
 /** Names the topology uses for its own infrastructure hosts. */
 export const SWITCH_NAME = "pubsw";
-export const ROUTER_NAME = "natgw";
 
 const SHORT_NAME = /^[a-z0-9][a-z0-9-]{0,11}$/;
 const FIRST_HOST_INDEX = 10;
@@ -94,7 +117,7 @@ const LAST_HOST_INDEX = 249;
 export function assertShortName(name: string): void {
   if (!SHORT_NAME.test(name))
     throw new Error(`lab: bad host name ${JSON.stringify(name)} (want [a-z0-9-], ≤ 12)`);
-  if (name === SWITCH_NAME || name === ROUTER_NAME)
+  if (name === SWITCH_NAME || ROUTER_NAMES.includes(name))
     throw new Error(`lab: ${name} is reserved for the topology`);
 }
 

@@ -13,6 +13,7 @@ import {
   loadTopology,
   removeTopologyHost,
   type Topology,
+  topologyRouters,
 } from "./topology.js";
 
 const USAGE = `usage: node --import tsx lab/cli.ts COMMAND [--prefix P]
@@ -111,7 +112,14 @@ function printTopology(topo: Topology): void {
       h.publicIp,
       h.host.name,
     ]),
-    [topo.router.name, "router", topo.router.publicIps.join(","), "-", "-", topo.router.host.name],
+    ...topologyRouters(topo).map((r) => [
+      r.name,
+      `router:${r.segment}`,
+      `${r.publicIp},${r.lanIp}`,
+      "-",
+      r.publicIp,
+      r.host.name,
+    ]),
   ];
   printTable(rows);
 }
@@ -161,7 +169,8 @@ function resolveHost(prefix: string, name: string): LabHost {
   const topo = loadTopology(prefix);
   const known = topo?.hosts[name]?.host;
   if (known) return known;
-  if (topo && name === topo.router.name) return topo.router.host;
+  const router = topo && topologyRouters(topo).find((r) => r.name === name);
+  if (router) return router.host;
   if (listHostNames().includes(`${prefix}-${name}`)) return labHost(`${prefix}-${name}`);
   if (listHostNames().includes(name)) return labHost(name);
   throw new Error(`lab: no host ${name} (see \`status\`)`);

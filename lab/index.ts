@@ -2,8 +2,12 @@
 export {
   DEFAULT_HOSTS,
   type HostSpec,
-  ROUTER_NAME,
+  LAN_SEGMENT_NAMES,
+  type LanSegmentName,
+  ROUTER_NAMES,
+  ROUTER_PLANS,
   ROUTER_PUBLIC_IPS,
+  type RouterPlan,
   SEGMENT_NAMES,
   SEGMENTS,
   type Segment,
@@ -45,4 +49,6 @@ export {
   type TopologyHost,
   type TopologyOptions,
   topologyHost,
+  topologyRouter,
+  topologyRouters,
 } from "./topology.js";

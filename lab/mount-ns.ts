@@ -1,4 +1,5 @@
 // Creating a host's persistent mount + uts namespaces inside its netns (LABHOSTS.md section 2, "up").
+import { randomBytes } from "node:crypto";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { type LabHost, mountNsFile, netnsFile, PRIVATE_PATHS, utsNsFile } from "./paths.js";
 import { LabCommandError, run, runOk } from "./run.js";
@@ -54,6 +55,27 @@ export function createHostDirs(host: LabHost): void {
   mkdirSync(`${d}/root/etc/wireguard`, { recursive: true, mode: 0o700 });
   mkdirSync(`${d}/root/run/lock`, { recursive: true, mode: 0o1777 });
   symlinkSync("/dev/shm", `${d}/root/run/shm`);
+  writeMachineId(host, newMachineId());
+}
+
+/** A random machine id as systemd makes one: 128 bits, UUID v4 version/variant bits, 32 lowercase hex. */
+export function newMachineId(): string {
+  const id = randomBytes(16);
+  id[6] = ((id[6] ?? 0) & 0x0f) | 0x40;
+  id[8] = ((id[8] ?? 0) & 0x3f) | 0x80;
+  return id.toString("hex");
+}
+
+/**
+ * Gives the host its own `/etc/machine-id` (and D-Bus's copy in `/var/lib/dbus`), else every host reads
+ * the VM's through the overlays. Written into the overlay upper dirs before the overlays are mounted,
+ * which is allowed (pitfall 10 only forbids writing them while mounted).
+ */
+function writeMachineId(host: LabHost, id: string): void {
+  const d = host.dir;
+  mkdirSync(`${d}/ov/var-lib/upper/dbus`, { recursive: true });
+  for (const file of [`${d}/ov/etc/upper/machine-id`, `${d}/ov/var-lib/upper/dbus/machine-id`])
+    writeFileSync(file, `${id}\n`, { mode: 0o444 });
 }
 
 /** Creates the persistent mount and uts namespaces of the host and runs the setup inside them. */

@@ -60,40 +60,45 @@ export async function setSysctl(host: LabHost, key: string, value: string): Prom
   await execOk(host, ["tee", `/proc/sys/${key.replaceAll(".", "/")}`], { input: `${value}\n`, cwd: "/" });
 }
 
-export interface NatRule {
+export interface NatRouterRules {
+  /** Public interface, e.g. `eth0`. */
+  wanIf: string;
   /** LAN bridge on the router, e.g. `lan-a`. */
   lanIf: string;
   /** LAN subnet, e.g. `10.10.1.0/24`. */
   subnet: string;
-  /** `masquerade` (the public interface's primary address) or a fixed public address for snat. */
-  publicAddress: "masquerade" | string;
 }
 
 /**
- * The router's nftables ruleset: LANs may go out of `wanIf` (source NAT), only replies come back,
- * and nothing is forwarded between LANs or from the public side into a LAN.
+ * A home-router ruleset: the LAN goes out of `wanIf` with port-preserving masquerade (nf_nat keeps the
+ * source port whenever that tuple is free), only replies come back, and nothing unsolicited from the WAN
+ * is forwarded or delivered to the router itself (except echo requests).
+ *
+ * Dropping unsolicited WAN packets in `input` matters for hole punching: a peer's first packet to our
+ * public address:port arrives before our own host has sent anything. Accepted, it would be confirmed as
+ * a conntrack entry of the router itself (answered with port-unreachable), and that entry would occupy
+ * the tuple our host's outbound flow needs, so masquerade would pick another port. Dropped, the
+ * unconfirmed entry dies with the packet.
  */
-export function natRuleset(wanIf: string, rules: readonly NatRule[]): string {
-  const forward = rules.flatMap((r) => [
-    `    iifname "${r.lanIf}" oifname "${wanIf}" accept`,
-    // bridged LAN-internal frames, in case br_netfilter hands them to this hook
-    `    iifname "${r.lanIf}" oifname "${r.lanIf}" accept`,
-  ]);
-  const nat = rules.map((r) =>
-    r.publicAddress === "masquerade"
-      ? `    oifname "${wanIf}" ip saddr ${r.subnet} masquerade`
-      : `    oifname "${wanIf}" ip saddr ${r.subnet} snat ip to ${r.publicAddress}`,
-  );
+export function natRouterRuleset(r: NatRouterRules): string {
   return [
     "table inet labnat {",
+    "  chain input {",
+    "    type filter hook input priority filter; policy accept;",
+    `    iifname "${r.wanIf}" ct state established,related accept`,
+    `    iifname "${r.wanIf}" icmp type echo-request accept`,
+    `    iifname "${r.wanIf}" counter drop`,
+    "  }",
     "  chain forward {",
     "    type filter hook forward priority filter; policy drop;",
     "    ct state established,related accept",
-    ...forward,
+    `    iifname "${r.lanIf}" oifname "${r.wanIf}" accept`,
+    // bridged LAN-internal frames, in case br_netfilter hands them to this hook
+    `    iifname "${r.lanIf}" oifname "${r.lanIf}" accept`,
     "  }",
     "  chain postrouting {",
     "    type nat hook postrouting priority srcnat; policy accept;",
-    ...nat,
+    `    oifname "${r.wanIf}" ip saddr ${r.subnet} masquerade`,
     "  }",
     "}",
     "",
@@ -139,5 +144,16 @@ export async function assertSubnetsFreeOnVm(subnets: readonly string[]): Promise
     const clash = subnets.find((subnet) => cidrsOverlap(subnet, net));
     if (clash)
       throw new Error(`lab: segment ${clash} overlaps ${net} in the VM's root netns; pick other subnets`);
+  }
+}
+
+/**
+ * With br_netfilter loaded (it is on this kernel), bridged IPv4 frames go through the netfilter forward
+ * hook, so a router's `policy drop` would cut a1 off from a2. The switch is per netns; turn it off.
+ * Best effort: without br_netfilter the files do not exist, and the ruleset also accepts LAN-to-same-LAN.
+ */
+export async function disableBridgeNetfilter(host: LabHost): Promise<void> {
+  for (const family of ["iptables", "ip6tables", "arptables"]) {
+    await setSysctl(host, `net.bridge.bridge-nf-call-${family}`, "0").catch(() => {});
   }
 }

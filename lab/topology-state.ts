@@ -17,5 +17,11 @@ export function saveTopology(topo: Topology): void {
 export function loadTopology(prefix = DEFAULT_PREFIX): Topology | null {
   const file = topologyStateFile(prefix);
   if (!existsSync(file)) return null;
-  return JSON.parse(readFileSync(file, "utf8")) as Topology;
+  const topo = JSON.parse(readFileSync(file, "utf8")) as Topology;
+  // Labs from before the split into two routers recorded a single `router` (natgw).
+  if (!topo.routers)
+    throw new Error(
+      `lab: ${file} is from an older lab layout; tear it down with \`down --prefix ${prefix}\``,
+    );
+  return topo;
 }

@@ -1,13 +1,15 @@
-// The lab network: a public segment (switch host with a bridge), a NAT router with two LANs behind it,
-// and lab hosts on each segment. Everything lives in namespaces; nothing touches the VM's network.
+// The lab network: a public segment (switch host with a bridge), two NAT routers (sites) with one LAN
+// each, and lab hosts on each segment. Everything lives in namespaces; nothing touches the VM's network.
 import { existsSync, rmSync } from "node:fs";
 import {
   allocateAddress,
   assertShortName,
   DEFAULT_HOSTS,
   type HostSpec,
-  ROUTER_NAME,
-  ROUTER_PUBLIC_IPS,
+  LAN_SEGMENT_NAMES,
+  type LanSegmentName,
+  ROUTER_NAMES,
+  ROUTER_PLANS,
   SEGMENT_NAMES,
   SEGMENTS,
   type Segment,
@@ -20,18 +22,18 @@ import {
   addBridge,
   addDefaultRoute,
   assertSubnetsFreeOnVm,
-  loadNftRuleset,
-  natRuleset,
+  disableBridgeNetfilter,
   plugIntoBridge,
   setLinkUp,
-  setSysctl,
   unplugFromBridge,
 } from "./net.js";
 import { isValidHostName, type LabHost, labHost } from "./paths.js";
+import { buildRouter, type Router } from "./router.js";
 import { releaseStateDirIfEmpty } from "./state-dir.js";
 import { DEFAULT_PREFIX, saveTopology, topologyStateFile } from "./topology-state.js";
 
-export type { HostSpec, Segment, SegmentName } from "./address-plan.js";
+export type { HostSpec, LanSegmentName, Segment, SegmentName } from "./address-plan.js";
+export type { Router } from "./router.js";
 export { DEFAULT_PREFIX, loadTopology, saveTopology } from "./topology-state.js";
 
 export interface TopologyHost {
@@ -52,20 +54,12 @@ export interface TopologyHost {
   readonly port: string;
 }
 
-export interface Router {
-  readonly name: string;
-  readonly host: LabHost;
-  /** Primary public address (NAT-A's masquerade address) first, then NAT-B's snat address. */
-  readonly publicIps: readonly string[];
-  readonly wanIf: "eth0";
-  readonly lanIps: Readonly<Record<Exclude<SegmentName, "public">, string>>;
-}
-
 export interface Topology {
   readonly prefix: string;
   readonly segments: Readonly<Record<SegmentName, Segment>>;
   readonly switchHost: LabHost;
-  readonly router: Router;
+  /** One NAT router per LAN segment (`nata`, `natb`); see topologyRouter(). */
+  readonly routers: Readonly<Record<LanSegmentName, Router>>;
   /** By short name; mutated by addTopologyHost/removeTopologyHost. */
   readonly hosts: Record<string, TopologyHost>;
 }
@@ -98,13 +92,22 @@ export async function createTopology(opts: TopologyOptions = {}): Promise<Topolo
   };
   try {
     const switchUp = up(SWITCH_NAME);
-    const routerUp = up(ROUTER_NAME);
-    await allSettledOrThrow([switchUp, routerUp]);
+    const routerUps = LAN_SEGMENT_NAMES.map(async (segment) => ({
+      segment,
+      host: await up(ROUTER_PLANS[segment].name),
+    }));
+    await allSettledOrThrow<unknown>([switchUp, ...routerUps]);
     const switchHost = await switchUp;
-    const routerHost = await routerUp;
-    log(`lab: switch ${switchHost.name} and router ${routerHost.name} are up`);
-    const router = await buildRouter(switchHost, routerHost);
-    const topo: Topology = { prefix, segments: SEGMENTS, switchHost, router, hosts: {} };
+    log(`lab: switch ${switchHost.name} and routers ${ROUTER_NAMES.join(", ")} are up`);
+    await buildSwitch(switchHost);
+    const built = await allSettledOrThrow(
+      routerUps.map(async (pending) => {
+        const { segment, host } = await pending;
+        return buildRouter(switchHost, host, segment);
+      }),
+    );
+    const routers = Object.fromEntries(built.map((r) => [r.segment, r])) as Record<LanSegmentName, Router>;
+    const topo: Topology = { prefix, segments: SEGMENTS, switchHost, routers, hosts: {} };
     const planned = planHosts(specs, prefix);
     const hosts = await allSettledOrThrow(
       planned.map(async (plan) => {
@@ -168,49 +171,14 @@ function planHost(spec: HostSpec, prefix: string, taken: readonly TopologyHost[]
   };
 }
 
-async function buildRouter(switchHost: LabHost, routerHost: LabHost): Promise<Router> {
-  const pub = SEGMENTS.public;
-  await makeBridgesPlainSwitches(switchHost);
-  await makeBridgesPlainSwitches(routerHost);
-  await addBridge(switchHost, pub.bridge);
-  await plugIntoBridge(switchHost, pub.bridge, `${pub.portPrefix}${ROUTER_NAME}`, routerHost, "eth0");
-  // The first address is the primary one, which masquerade picks.
-  for (const ip of ROUTER_PUBLIC_IPS) await addAddress(routerHost, "eth0", `${ip}/${pub.prefixLength}`);
-  await setLinkUp(routerHost, "eth0");
-  const lans = [SEGMENTS["nat-a"], SEGMENTS["nat-b"]];
-  for (const lan of lans) {
-    await addBridge(routerHost, lan.bridge);
-    await addAddress(routerHost, lan.bridge, `${lan.gateway}/${lan.prefixLength}`);
-  }
-  await setSysctl(routerHost, "net.ipv4.ip_forward", "1");
-  const rules = lans.map((lan) => ({
-    lanIf: lan.bridge,
-    subnet: lan.subnet,
-    publicAddress: lan.natMode === "snat" && lan.natAddress ? lan.natAddress : "masquerade",
-  }));
-  await loadNftRuleset(routerHost, natRuleset("eth0", rules));
-  return {
-    name: ROUTER_NAME,
-    host: routerHost,
-    publicIps: [...ROUTER_PUBLIC_IPS],
-    wanIf: "eth0",
-    lanIps: { "nat-a": SEGMENTS["nat-a"].gateway ?? "", "nat-b": SEGMENTS["nat-b"].gateway ?? "" },
-  };
-}
-
-/**
- * With br_netfilter loaded (it is on this kernel), bridged IPv4 frames go through the netfilter forward
- * hook, so the router's `policy drop` would cut a1 off from a2. The switch is per netns; turn it off.
- * Best effort: without br_netfilter the files do not exist, and the ruleset also accepts LAN-to-same-LAN.
- */
-async function makeBridgesPlainSwitches(host: LabHost): Promise<void> {
-  for (const family of ["iptables", "ip6tables", "arptables"]) {
-    await setSysctl(host, `net.bridge.bridge-nf-call-${family}`, "0").catch(() => {});
-  }
+/** The public segment: a plain bridge in the switch host. */
+async function buildSwitch(switchHost: LabHost): Promise<void> {
+  await disableBridgeNetfilter(switchHost);
+  await addBridge(switchHost, SEGMENTS.public.bridge);
 }
 
 function bridgeHostOf(topo: Topology, segment: Segment): LabHost {
-  return segment.bridgeOn === "switch" ? topo.switchHost : topo.router.host;
+  return segment.bridgeOn === "switch" ? topo.switchHost : topologyRouter(topo, segment.name).host;
 }
 
 async function attachHost(topo: Topology, plan: TopologyHost, host: LabHost): Promise<void> {
@@ -273,9 +241,13 @@ export async function removeTopologyHost(topo: Topology, name: string): Promise<
   saveTopology(topo);
 }
 
-/** Tears the whole topology down (hosts, router, switch, state file); releases /run/labhost if empty. */
+/** Tears the whole topology down (hosts, routers, switch, state file); releases /run/labhost if empty. */
 export async function destroyTopology(topo: Topology): Promise<void> {
-  const all = [...Object.values(topo.hosts).map((h) => h.host), topo.router.host, topo.switchHost];
+  const all = [
+    ...Object.values(topo.hosts).map((h) => h.host),
+    ...topologyRouters(topo).map((r) => r.host),
+    topo.switchHost,
+  ];
   const results = await Promise.allSettled(all.map((h) => downHost(h)));
   rmSync(topologyStateFile(topo.prefix), { force: true });
   await releaseStateDirIfEmpty();
@@ -291,4 +263,15 @@ export function topologyHost(topo: Topology, name: string): TopologyHost {
   const host = topo.hosts[name];
   if (!host) throw new Error(`lab: no host ${name} in topology ${topo.prefix}`);
   return host;
+}
+
+/** The router of a LAN segment (`nat-a`) or by short name (`nata`). */
+export function topologyRouter(topo: Topology, segmentOrName: string): Router {
+  const router = topologyRouters(topo).find((r) => r.segment === segmentOrName || r.name === segmentOrName);
+  if (!router) throw new Error(`lab: no router ${segmentOrName} in topology ${topo.prefix}`);
+  return router;
+}
+
+export function topologyRouters(topo: Topology): Router[] {
+  return LAN_SEGMENT_NAMES.map((s) => topo.routers[s]);
 }

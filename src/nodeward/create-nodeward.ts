@@ -5,10 +5,11 @@ import { createLogger, type Logger } from "../common/log.js";
 import type { grpc } from "../wire/grpc.js";
 import type { TokenGrant } from "./api/routes-tokens.js";
 import { buildApi } from "./api/server.js";
+import { Overlay } from "./cluster/overlay.js";
 import { type NodewardConfig, resolveConfig } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { bindServer, shutdownServer } from "./grpc-server.js";
-import { type ClusterView, storeClusterView } from "./hub/cluster-view.js";
+import { type ClusterView, overlayClusterView } from "./hub/cluster-view.js";
 import { Hub } from "./hub/hub.js";
 import { createL2Server, mutualTlsCredentials } from "./hub/l2-server.js";
 import { Presence } from "./hub/presence.js";
@@ -64,7 +65,8 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
   const log = deps.log ?? createLogger({ level: config.logLevel });
   const prepared = await prepareDataDir(config.dataDir, config.hosts, clock.now(), log);
   const store = await openSqliteRepository(prepared.databasePath);
-  const clusterView = deps.clusterView ?? storeClusterView(store);
+  // Late-bound: the hub tells the overlay about new streams, the overlay pushes through the hub.
+  let overlay: Overlay | undefined;
   const presence = new Presence({
     store,
     clock,
@@ -73,7 +75,15 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     tickMs: config.presenceTickMs,
   });
   const hubLog = log.child({ component: "hub" });
-  const hub = new Hub({ clock, log: hubLog, presence, queueLimit: config.sendQueueLimit });
+  const hub = new Hub({
+    clock,
+    log: hubLog,
+    presence,
+    queueLimit: config.sendQueueLimit,
+    onOpen: (session) => overlay?.sessionOpened(session),
+  });
+  overlay = new Overlay({ store, hub, presence, clock, log: log.child({ component: "overlay" }) });
+  const clusterView = deps.clusterView ?? overlayClusterView(store, overlay);
   const identity = { store, clock, certGraceMs: config.certGraceMs };
 
   const l1 = createL1Server(
@@ -100,6 +110,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       hub,
       clusterView,
       certTtlMs: config.certTtlMs,
+      overlay,
       stream: {
         identity,
         hub,
@@ -112,6 +123,8 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
           log: hubLog,
           version: nodewardVersion,
           capabilities: nodewardCapabilities,
+          onNodeChanged: (session, why) =>
+            why === "hello" ? overlay?.sessionOpened(session) : overlay?.changed(session, 1_500),
         },
       },
     },
@@ -143,7 +156,13 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       }),
     };
   };
-  const removeNode = (nid: string) => deleteNode({ store, hub, presence, clock }, nid);
+  const removeNode = async (nid: string) => {
+    const node = await store.getNode(nid);
+    const result = await deleteNode({ store, hub, presence, clock }, nid);
+    overlay?.forget(nid);
+    if (node) overlay?.changed(node);
+    return result;
+  };
 
   const api = buildApi({
     adminToken: prepared.adminToken,
@@ -208,6 +227,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     if (state === "stopped") return;
     state = "stopped";
     await api.close().catch((err: unknown) => log.warn({ err }, "closing the API failed"));
+    overlay?.stop();
     hub.closeAll("nodeward is shutting down");
     await Promise.all(started.map((server) => shutdownServer(server, 1_000)));
     await presence.stop();

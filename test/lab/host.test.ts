@@ -39,8 +39,14 @@ labSuite("lab hosts", { timeout: 60_000 }, () => {
     await downAll(`${PREFIX}-*`);
   });
 
-  test("each host has its own hostname, interfaces and sysfs", async () => {
+  test("each host has its own hostname, machine id, interfaces and sysfs", async () => {
     assert.equal((await execOk(h1, ["hostname"])).trim(), "h1");
+    const [id1, id2] = await Promise.all(
+      [h1, h2].map(async (h) => (await execOk(h, ["cat", "/etc/machine-id"])).trim()),
+    );
+    assert.match(id1 ?? "", /^[0-9a-f]{32}$/);
+    assert.notEqual(id1, id2);
+    assert.notEqual(id1, readFileSync("/etc/machine-id", "utf8").trim(), "h1 shows the VM's machine id");
     assert.equal((await execOk(h2, ["hostname"])).trim(), `${PREFIX}-h2`);
     assert.equal((await execOk(h1, ["ls", "/sys/class/net"])).trim(), "lo");
     assert.equal((await execOk(h1, [process.execPath, "-p", "require('node:os').hostname()"])).trim(), "h1");

@@ -35,7 +35,7 @@ labSuite("lab topology rollback", { timeout: 30_000 }, () => {
     await downAll(`${PREFIX}-*`);
   });
 
-  test("an abort after the router is up rolls everything back", async () => {
+  test("an abort after the routers are up rolls everything back", async () => {
     const controller = new AbortController();
     const log = (line: string) => {
       if (line.includes("router")) controller.abort(new Error("test abort"));
@@ -44,7 +44,7 @@ labSuite("lab topology rollback", { timeout: 30_000 }, () => {
     assert.deepEqual(leftovers(), []);
   });
 
-  test("a bad host list fails after the switch and router exist, and rolls them back", async () => {
+  test("a bad host list fails after the switch and routers exist, and rolls them back", async () => {
     const hosts = [
       { name: "x", segment: "nat-a", ip: "10.10.1.20" },
       { name: "y", segment: "nat-a", ip: "10.10.1.20" },

@@ -49,6 +49,32 @@ const timer = setTimeout(() => { console.error("no reply"); process.exit(1); }, 
 sock.on("message", (m) => { process.stdout.write(String(m)); clearTimeout(timer); sock.close(); });
 sock.bind(Number(localPort), () => sock.send("hi", Number(port), host));`;
 
+// UDP hole punching: sends to the peer every 200 ms from a fixed local port; prints where the first packet
+// from the peer came from, keeps sending a little longer (so the peer hears back), then exits.
+const UDP_PUNCH = `const [host, port, localPort, ms] = process.argv.slice(1);
+const sock = require("node:dgram").createSocket("udp4");
+const send = () => sock.send("punch", Number(port), host);
+setInterval(send, 200);
+setTimeout(() => { console.error("nothing from the peer"); process.exit(1); }, Number(ms));
+sock.once("message", (_m, r) => {
+  process.stdout.write(r.address + ":" + r.port);
+  setTimeout(() => process.exit(0), 600);
+});
+sock.bind(Number(localPort), send);`;
+
+/** Punches from `host`'s `localPort` towards ip:port; what the first packet back came from, or null. */
+export async function udpPunch(
+  host: LabHost,
+  ip: string,
+  port: number,
+  localPort: number,
+  timeoutMs: number,
+): Promise<string | null> {
+  const argv = [NODE, "-e", UDP_PUNCH, ip, String(port), String(localPort), String(timeoutMs)];
+  const result = await exec(host, argv, { cwd: "/", timeoutMs: timeoutMs + 5_000 });
+  return result.code === 0 ? result.stdout.trim() : null;
+}
+
 /** Starts an observer (TCP or UDP) in `host` and waits until it listens. */
 export async function startObserver(
   host: LabHost,

@@ -1,7 +1,7 @@
 // The lab network: isolation, NAT semantics, UDP port preservation, wireguard-go across the NAT,
 // adding/removing hosts, and a teardown that leaves nothing.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { after, before, test } from "node:test";
 import {
@@ -21,14 +21,16 @@ import {
   removeTopologyHost,
   SEGMENTS,
   STATE_DIR,
-  spawn,
   type Topology,
   type TopologyHost,
   tearDownOnSignal,
   topologyHost,
+  topologyRouter,
+  topologyRouters,
   waitFor,
 } from "../../lab/index.js";
 import { labSuite, observedSource, pings, startObserver } from "./support.js";
+import { addPeer, endpointOf, linkUp, startWg } from "./wireguard.js";
 
 const PREFIX = "tlt"; // this file's hosts: labhost-tlt-*
 const started: LabProcess[] = [];
@@ -54,11 +56,29 @@ labSuite("lab topology", { timeout: 60_000 }, () => {
     assert.equal(host("nodeward").ip, "198.18.0.10");
     assert.equal(host("a1").gateway, "10.10.1.1");
     assert.equal(host("b1").publicIp, "198.18.0.253");
-    assert.deepEqual(topo.router.publicIps, ["198.18.0.254", "198.18.0.253"]);
+    assert.deepEqual(
+      topologyRouters(topo).map((r) => [r.name, r.segment, r.publicIp, r.lanIp]),
+      [
+        ["nata", "nat-a", "198.18.0.254", "10.10.1.1"],
+        ["natb", "nat-b", "198.18.0.253", "10.10.2.1"],
+      ],
+    );
+    assert.equal(topologyRouter(topo, "natb"), topo.routers["nat-b"]);
     assert.equal(SEGMENTS["nat-a"].subnet, "10.10.1.0/24");
   });
 
-  test("each host sees only its own interfaces, hostname and private dirs", async () => {
+  test("each host sees only its own interfaces, hostname, machine id and private dirs", async () => {
+    const machineIds = new Map<string, string>();
+    const infrastructure = [topo.switchHost, ...topologyRouters(topo).map((r) => r.host)];
+    for (const h of [...Object.values(topo.hosts).map((t) => t.host), ...infrastructure]) {
+      const id = (await execOk(h, ["cat", "/etc/machine-id"])).trim();
+      assert.match(id, /^[0-9a-f]{32}$/, `${h.name}: ${id}`);
+      assert.equal((await execOk(h, ["cat", "/var/lib/dbus/machine-id"])).trim(), id, `${h.name}: dbus copy`);
+      machineIds.set(h.name, id);
+    }
+    assert.equal(new Set(machineIds.values()).size, machineIds.size, "machine ids are unique per host");
+    const vmId = readFileSync("/etc/machine-id", "utf8").trim();
+    assert.ok(![...machineIds.values()].includes(vmId), "no host shows the VM's machine id");
     for (const h of Object.values(topo.hosts)) {
       const links = await execOk(h.host, ["ip", "-o", "link", "show"]);
       const names = [...links.matchAll(/^\d+: ([^:@]+)/gm)].map((m) => m[1]).sort();
@@ -88,7 +108,7 @@ labSuite("lab topology", { timeout: 60_000 }, () => {
     const pub1 = host("pub1").host;
     assert.ok(!(await pings(pub1, host("a1").ip)), "pub1 has no route into a LAN");
     // Even with a route through the router, the stateful forward chain lets only replies in.
-    await execOk(pub1, ["ip", "route", "add", "10.10.0.0/16", "via", topo.router.publicIps[0] ?? ""]);
+    await execOk(pub1, ["ip", "route", "add", "10.10.0.0/16", "via", topologyRouter(topo, "nat-a").publicIp]);
     try {
       assert.ok(!(await pings(pub1, host("a1").ip)), "pub1 -> a1 via the router must fail");
     } finally {
@@ -122,7 +142,7 @@ labSuite("lab topology", { timeout: 60_000 }, () => {
       const a2 = await observedSource(host("a2").host, "udp", pub1.ip, 51820, 51820);
       t.diagnostic(`UDP :51820 -> pub1:51820 seen as: a1 ${a1}, b1 ${b1}, a2 ${a2}`);
       assert.equal(a1, "198.18.0.254:51820", "masquerade keeps the port");
-      assert.equal(b1, "198.18.0.253:51820", "snat keeps the port");
+      assert.equal(b1, "198.18.0.253:51820", "natb keeps the port too");
       assert.match(a2, /^198\.18\.0\.254:\d+$/);
       assert.notEqual(a2, a1, "a second flow to the same peer must get another port");
     } finally {
@@ -131,63 +151,30 @@ labSuite("lab topology", { timeout: 60_000 }, () => {
   });
 
   test("wireguard-go tunnels between pub1 and a1 behind the NAT, both directions", async (t) => {
-    const pub1 = host("pub1");
-    const a1 = host("a1");
-    const keys = new Map<string, { pub: string }>();
-    for (const h of [pub1, a1]) {
-      const key = (await execOk(h.host, ["wg", "genkey"])).trim();
-      writeFileSync(hostPath(h.host, "/etc/wireguard/wg0.key"), `${key}\n`, { mode: 0o600 });
-      chmodSync(hostPath(h.host, "/etc/wireguard/wg0.key"), 0o600);
-      keys.set(h.name, { pub: (await execOk(h.host, ["wg", "pubkey"], { input: `${key}\n` })).trim() });
-      const wg = spawn(h.host, ["wireguard-go", "-f", "wg0"], { cwd: "/" });
-      started.push(wg);
-      await waitFor(`wg0 UAPI socket in ${h.name}`, () =>
-        existsSync(hostPath(h.host, "/run/wireguard/wg0.sock")),
-      );
+    const [pub1, a1] = await Promise.all([
+      startWg(host("pub1"), "172.24.0.1"),
+      startWg(host("a1"), "172.24.0.2"),
+    ]);
+    started.push(pub1.proc, a1.proc);
+    try {
+      // pub1 first: a1's first handshake must find pub1 ready (else REKEY_TIMEOUT, 5 s).
+      await addPeer(pub1, a1);
+      await linkUp(pub1);
+      await addPeer(a1, pub1, { endpoint: `${pub1.host.ip}:51820`, keepaliveS: 2 });
+      await linkUp(a1);
+      const t0 = Date.now();
+      await waitFor("a1 -> pub1 over wg0", () => pings(a1.host.host, pub1.overlayIp), { timeoutMs: 12_000 });
+      await waitFor("pub1 -> a1 over wg0", () => pings(pub1.host.host, a1.overlayIp), { timeoutMs: 12_000 });
+      const endpoint = await endpointOf(pub1, a1);
+      t.diagnostic(`wg0 up both ways in ${Date.now() - t0} ms; pub1 learned a1's endpoint ${endpoint}`);
+      assert.match(endpoint, /^198\.18\.0\.254:\d+$/, "a1 is seen through the NAT");
+      // Each host has its own /run/wireguard: a2 sees no interface, the VM has no socket from us.
+      assert.equal((await execOk(host("a2").host, ["wg", "show", "interfaces"])).trim(), "");
+      assert.equal((await execOk(pub1.host.host, ["wg", "show", "interfaces"])).trim(), "wg0");
+      assert.ok(!existsSync("/run/wireguard/wg0.sock"));
+    } finally {
+      await Promise.all([pub1.proc.stop(), a1.proc.stop()]);
     }
-    const a1Pub = keys.get("a1")?.pub ?? "";
-    const pub1Pub = keys.get("pub1")?.pub ?? "";
-    // pub1 first: a1's first handshake must find pub1 ready (else REKEY_TIMEOUT, 5 s).
-    await execOk(pub1.host, [
-      "wg",
-      "set",
-      "wg0",
-      "private-key",
-      "/etc/wireguard/wg0.key",
-      "listen-port",
-      "51820",
-    ]);
-    await execOk(pub1.host, ["wg", "set", "wg0", "peer", a1Pub, "allowed-ips", "172.24.0.2/32"]);
-    await execOk(a1.host, [
-      "wg",
-      "set",
-      "wg0",
-      "private-key",
-      "/etc/wireguard/wg0.key",
-      "listen-port",
-      "51820",
-    ]);
-    await execOk(a1.host, [
-      ...["wg", "set", "wg0", "peer", pub1Pub, "allowed-ips", "172.24.0.1/32"],
-      ...["endpoint", `${pub1.ip}:51820`, "persistent-keepalive", "2"],
-    ]);
-    for (const [h, overlay] of [
-      [pub1, "172.24.0.1/24"],
-      [a1, "172.24.0.2/24"],
-    ] as const) {
-      await execOk(h.host, ["ip", "addr", "add", overlay, "dev", "wg0"]);
-      await execOk(h.host, ["ip", "link", "set", "wg0", "up"]);
-    }
-    const t0 = Date.now();
-    await waitFor("a1 -> pub1 over wg0", () => pings(a1.host, "172.24.0.1"), { timeoutMs: 12_000 });
-    await waitFor("pub1 -> a1 over wg0", () => pings(pub1.host, "172.24.0.2"), { timeoutMs: 12_000 });
-    const endpoint = (await execOk(pub1.host, ["wg", "show", "wg0", "endpoints"])).trim().split("\t")[1];
-    t.diagnostic(`wg0 up both ways in ${Date.now() - t0} ms; pub1 learned a1's endpoint ${endpoint}`);
-    assert.match(endpoint ?? "", /^198\.18\.0\.254:\d+$/, "a1 is seen through the NAT");
-    // Each host has its own /run/wireguard: a2 sees no interface, the VM has no socket from us.
-    assert.equal((await execOk(host("a2").host, ["wg", "show", "interfaces"])).trim(), "");
-    assert.equal((await execOk(pub1.host, ["wg", "show", "interfaces"])).trim(), "wg0");
-    assert.ok(!existsSync("/run/wireguard/wg0.sock"));
   });
 
   test("relays: the VM reaches a service in nodeward; hosts reach a service on the VM's loopback", async () => {
@@ -237,7 +224,7 @@ labSuite("lab topology", { timeout: 60_000 }, () => {
     await removeTopologyHost(topo, "a3");
     await removeTopologyHost(topo, "pub2");
     assert.ok(!listHostNames().includes(a3.host.name));
-    const routerLinks = await execOk(topo.router.host, ["ip", "-o", "link", "show"]);
+    const routerLinks = await execOk(topologyRouter(topo, "nat-a").host, ["ip", "-o", "link", "show"]);
     assert.doesNotMatch(routerLinks, /v-a3/);
   });
 

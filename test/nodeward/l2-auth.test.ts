@@ -96,7 +96,12 @@ describe("L2Sec authentication", () => {
     assert.deepEqual(sync.peers, []);
     assert.deepEqual((await client.getControlPlaneNodes({})).ControlPlaneNodes, []);
     assert.deepEqual((await client.getInstallCommands({})).commands, []);
-    assert.deepEqual((await client.getInstallVpnCommands({})).commands, []);
+    const vpn = (await client.getInstallVpnCommands({})).commands.map((c) => c.command);
+    assert.equal(vpn[0], "echo STATUS_UPDATE:INSTALLING_WIREGUARD");
+    assert.ok(
+      vpn.some((c) => /^ip address replace 172\.24\.\d+\.\d+\/24 dev wg0$/.test(c)),
+      "the node's own overlay address",
+    );
     const stored = await t.nw.store.getNode(node.nid);
     assert.equal(stored?.installStatus, "INSTALL_ERROR");
     assert.equal(stored?.vpnPubKey, "PUB=");

@@ -1,3 +1,4 @@
+import type { Overlay } from "../cluster/overlay.js";
 import type { Repository } from "../store/repository.js";
 
 export interface ControlPlaneNode {
@@ -9,6 +10,7 @@ export interface PeerView {
   pubKey: string;
   endpointIp: string;
   ip: string;
+  allowedIps?: string[];
 }
 
 export interface VipAnswer {
@@ -41,5 +43,21 @@ export function storeClusterView(store: Repository): ClusterView {
       return { isHolder: cluster.vipHolder === node.nid, generation: cluster.vipGeneration };
     },
     peersFor: async () => [],
+  };
+}
+
+/** The store's answers plus the overlay's peer sets. */
+export function overlayClusterView(store: Repository, overlay: Pick<Overlay, "peersFor">): ClusterView {
+  const base = storeClusterView(store);
+  return {
+    ...base,
+    async peersFor(node) {
+      return (await overlay.peersFor(node)).map((p) => ({
+        pubKey: p.pubKey,
+        endpointIp: p.endpointIp,
+        ip: p.vpnIp,
+        allowedIps: p.allowedIps ?? [],
+      }));
+    },
   };
 }

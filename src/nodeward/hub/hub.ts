@@ -11,6 +11,8 @@ export interface HubOptions {
   log: Logger;
   presence: Presence;
   queueLimit: number;
+  /** Told about every new stream (the overlay re-sends the node its peers). */
+  onOpen?: (session: Session) => void;
 }
 
 /** The open agent streams, one per node: routing of instructions and ending of sessions. */
@@ -34,6 +36,7 @@ export class Hub {
     previous?.close("replaced by a newer stream of the same node", grpc.status.ABORTED);
     this.options.presence.connected(identity.nid, observedAddr);
     this.options.log.info({ nid: identity.nid, peer: observedAddr }, "agent stream opened");
+    this.options.onOpen?.(session);
     return session;
   }
 

@@ -16,6 +16,8 @@ export interface InboundDeps {
   log: Logger;
   version: string;
   capabilities: readonly string[];
+  /** The node announced itself (hello) or reported a new underlay address (heartbeat). */
+  onNodeChanged?: (session: Session, why: "hello" | "address") => void;
 }
 
 type Handler = (session: Session, message: Envelope, deps: InboundDeps) => Promise<void> | void;
@@ -43,6 +45,7 @@ const handlers: Record<string, Handler> = {
     }
     const answer = { version: deps.version, capabilities: [...deps.capabilities], nid: session.nid };
     session.send(envelope(MessageType.nodewardHello, answer, message.tag));
+    deps.onNodeChanged?.(session, "hello");
   },
   [MessageType.upgradeLog]: async (session, message, deps) => {
     const log = UpgradeLog.parse(decodeJsonB64(message.jsonB64));
@@ -108,6 +111,10 @@ function onHeartbeat(session: Session, message: Envelope, deps: InboundDeps): vo
     problem = `heartbeat not understood: ${errorMessage(err)}`;
   }
   deps.presence.heartbeat(session.nid, status);
+  if (status?.nodeIp && status.nodeIp !== session.reportedNodeIp) {
+    session.reportedNodeIp = status.nodeIp;
+    deps.onNodeChanged?.(session, "address");
+  }
   const answer = { isHealthy: problem === "", message: problem };
   session.send(envelope(MessageType.heartbeatAnswer, answer, message.tag));
 }

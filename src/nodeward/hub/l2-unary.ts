@@ -15,6 +15,7 @@ import {
   VpnPeerSchema,
 } from "../../wire/gen/runos/nodeward/proto/l2sec/nodeward_l2sec_pb.js";
 import type { grpc } from "../../wire/grpc.js";
+import type { Overlay } from "../cluster/overlay.js";
 import { unary } from "../grpc-server.js";
 import type { Repository } from "../store/repository.js";
 import type { ClusterView } from "./cluster-view.js";
@@ -29,6 +30,7 @@ export interface UnaryDeps extends IdentityDeps {
   hub: Hub;
   clusterView: ClusterView;
   certTtlMs: number;
+  overlay: Pick<Overlay, "changed" | "installCommands">;
 }
 
 const cut = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);
@@ -79,22 +81,27 @@ export function unaryHandlers(deps: UnaryDeps) {
     manualSync: unary(log, "ManualSync", async (call: grpc.ServerUnaryCall<ManualSyncRequest, unknown>) => {
       const identity = await identifyPeer(call, deps);
       const peer = call.request.nodePeer;
-      await deps.store.updateVpnPeer(identity.nid, {
+      const before = await deps.store.getNode(identity.nid);
+      const next = {
         vpnPubKey: cut(peer?.pubKey ?? "", 128),
         vpnEndpoint: cut(peer?.endpointIp ?? "", 128),
         vpnIp: cut(peer?.ip ?? "", 64),
         nodeIsReady: call.request.nodeIsReady,
-      });
+      };
+      await deps.store.updateVpnPeer(identity.nid, next);
+      if (before?.vpnPubKey !== next.vpnPubKey || before?.vpnEndpoint !== next.vpnEndpoint)
+        deps.overlay.changed(identity);
       const peers = await deps.clusterView.peersFor(identity);
-      return { peers: peers.map((p) => create(VpnPeerSchema, p)) };
+      // fullState: a runos agent removes peers not listed; an original agent ignores the field.
+      return { peers: peers.map((p) => create(VpnPeerSchema, p)), fullState: true };
     }),
 
     getInstallVpnCommands: unary(
       log,
       "GetInstallVpnCommands",
       async (call: grpc.ServerUnaryCall<GetInstallVpnCommandsRequest, unknown>) => {
-        await identifyPeer(call, deps);
-        return { commands: [] };
+        const identity = await identifyPeer(call, deps);
+        return { commands: await deps.overlay.installCommands(identity.nid) };
       },
     ),
 

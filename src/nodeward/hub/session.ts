@@ -45,6 +45,8 @@ export class Session {
   readonly openedAt: number;
   /** Announced in RUNOS_AGENT_HELLO; empty for an original agent. */
   capabilities: string[] = [];
+  /** The underlay address the node last reported in a heartbeat. */
+  reportedNodeIp: string | undefined;
   agentVersion: string | undefined;
 
   private readonly pending = new Map<string, Waiter>();

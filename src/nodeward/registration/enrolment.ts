@@ -3,6 +3,7 @@ import { RunosError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import type { CertificateAuthority, IssuedCert } from "../../common/pki.js";
 import { normaliseSerial } from "../../common/pki.js";
+import { allocateNodeAddress, clusterIndices } from "../cluster/ipam.js";
 import type { Repository } from "../store/repository.js";
 import { newNid } from "./node-ids.js";
 import { hashToken, judgeToken, type TokenVerdict } from "./tokens.js";
@@ -79,6 +80,12 @@ export async function enrolNode(deps: EnrolmentDeps, raw: EnrolRequest): Promise
       hostname: request.hostname,
       createdAt: now,
     });
+    // Overlay address, in the same transaction: concurrent registrations never share one.
+    const idx = await tx.assignClusterIndex(request.aid, verdict.token.cluster, clusterIndices);
+    await tx.setOverlayIp(
+      nid,
+      allocateNodeAddress(idx, await tx.usedOverlayIps(request.aid, verdict.token.cluster)),
+    );
     await tx.insertCertificate({
       serial: normaliseSerial(issued.serial),
       nid,

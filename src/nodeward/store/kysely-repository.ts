@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import { RunosError } from "../../common/errors.js";
 import type {
   CertificateRecord,
   ClusterRecord,
@@ -9,6 +10,7 @@ import type {
   PresenceUpdate,
   Repository,
   TokenRecord,
+  UserRecord,
   VpnPeerState,
 } from "./repository.js";
 import { iso, isoOrNull, ms, toCertificate, toNode } from "./rows.js";
@@ -77,7 +79,7 @@ export class KyselyRepository implements Repository {
   async ensureCluster(aid: string, name: string, now: number): Promise<void> {
     await this.db
       .insertInto("clusters")
-      .values({ aid, name, created_at: iso(now), vip_holder: null, vip_generation: 0 })
+      .values({ aid, name, created_at: iso(now), vip_holder: null, vip_generation: 0, idx: null })
       .onConflict((oc) => oc.columns(["aid", "name"]).doNothing())
       .execute();
   }
@@ -96,6 +98,7 @@ export class KyselyRepository implements Repository {
       createdAt: ms(row.created_at),
       vipHolder: row.vip_holder,
       vipGeneration: row.vip_generation,
+      idx: row.idx,
     };
   }
 
@@ -141,13 +144,17 @@ export class KyselyRepository implements Repository {
   }
 
   async markNodeReplaced(nid: string, replacedBy: string): Promise<void> {
-    await this.db.updateTable("nodes").set({ replaced_by: replacedBy }).where("nid", "=", nid).execute();
+    await this.db
+      .updateTable("nodes")
+      .set({ replaced_by: replacedBy, overlay_ip: null })
+      .where("nid", "=", nid)
+      .execute();
   }
 
   async markNodeDeleted(nid: string, now: number): Promise<void> {
     await this.db
       .updateTable("nodes")
-      .set({ deleted_at: iso(now) })
+      .set({ deleted_at: iso(now), overlay_ip: null })
       .where("nid", "=", nid)
       .where("deleted_at", "is", null)
       .execute();
@@ -252,6 +259,105 @@ export class KyselyRepository implements Repository {
       .where("serial", "=", serial)
       .where("superseded_at", "is", null)
       .execute();
+  }
+
+  async assignClusterIndex(aid: string, name: string, allowed: readonly number[]): Promise<number> {
+    const cluster = await this.getCluster(aid, name);
+    if (!cluster) throw new RunosError("NA_NOT_FOUND", `cluster ${aid}/${name} does not exist`);
+    if (cluster.idx !== null) return cluster.idx;
+    const used = new Set(
+      (await this.db.selectFrom("clusters").select("idx").where("idx", "is not", null).execute()).map(
+        (r) => r.idx,
+      ),
+    );
+    const idx = allowed.find((candidate) => !used.has(candidate));
+    if (idx === undefined) {
+      throw new RunosError("NA_CONFLICT", "no free cluster index left in 172.24.0.0/16", {
+        hint: "delete unused clusters or run another nodeward",
+      });
+    }
+    await this.db
+      .updateTable("clusters")
+      .set({ idx })
+      .where("aid", "=", aid)
+      .where("name", "=", name)
+      .execute();
+    return idx;
+  }
+
+  async liveNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]> {
+    const rows = await this.db
+      .selectFrom("nodes")
+      .selectAll()
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .where("deleted_at", "is", null)
+      .where("replaced_by", "is", null)
+      .orderBy("created_at")
+      .orderBy("nid")
+      .execute();
+    return rows.map(toNode);
+  }
+
+  async usedOverlayIps(aid: string, cluster: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("nodes")
+      .select("overlay_ip")
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .where("overlay_ip", "is not", null)
+      .execute();
+    return rows.map((r) => r.overlay_ip as string);
+  }
+
+  async setOverlayIp(nid: string, ip: string | null): Promise<void> {
+    await this.db.updateTable("nodes").set({ overlay_ip: ip }).where("nid", "=", nid).execute();
+  }
+
+  async insertUser(user: UserRecord): Promise<void> {
+    await this.db
+      .insertInto("users")
+      .values({
+        aid: user.aid,
+        cluster: user.cluster,
+        name: user.name,
+        ip: user.ip,
+        public_key: user.publicKey,
+        created_at: iso(user.createdAt),
+      })
+      .execute();
+  }
+
+  async listUsers(aid: string, cluster: string): Promise<UserRecord[]> {
+    const rows = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .orderBy("name")
+      .execute();
+    return rows.map((r) => ({
+      aid: r.aid,
+      cluster: r.cluster,
+      name: r.name,
+      ip: r.ip,
+      publicKey: r.public_key,
+      createdAt: ms(r.created_at),
+    }));
+  }
+
+  async usedUserIps(): Promise<string[]> {
+    return (await this.db.selectFrom("users").select("ip").execute()).map((r) => r.ip);
+  }
+
+  async deleteUser(aid: string, cluster: string, name: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("users")
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async addNodelog(entry: NewNodelog): Promise<void> {

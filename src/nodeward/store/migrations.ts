@@ -7,7 +7,12 @@ export type SqlDialect = "sqlite" | "postgres";
  * only portable column types; the one dialect difference is the auto-increment id.
  */
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
-  return { getMigrations: async () => ({ "0001_enrolment_and_link": initial(dialect) }) };
+  return {
+    getMigrations: async () => ({
+      "0001_enrolment_and_link": initial(dialect),
+      "0002_overlay": overlay(),
+    }),
+  };
 }
 
 function initial(dialect: SqlDialect): Migration {
@@ -90,6 +95,35 @@ function initial(dialect: SqlDialect): Migration {
         .addColumn("docs_url", "text", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("nodelogs_nid").on("nodelogs").columns(["nid", "id"]).execute();
+    },
+  };
+}
+
+/** Overlay addressing: a /24 per cluster, an address per node, wg1 users. */
+function overlay(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("clusters").addColumn("idx", "integer").execute();
+      await db.schema.createIndex("clusters_idx").unique().on("clusters").column("idx").execute();
+      await db.schema.alterTable("nodes").addColumn("overlay_ip", "text").execute();
+      // NULLs do not collide, so freed addresses (NULL) never block a new allocation.
+      await db.schema
+        .createIndex("nodes_overlay_ip")
+        .unique()
+        .on("nodes")
+        .columns(["aid", "cluster", "overlay_ip"])
+        .execute();
+      await db.schema
+        .createTable("users")
+        .addColumn("aid", "text", (c) => c.notNull())
+        .addColumn("cluster", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("ip", "text", (c) => c.notNull())
+        .addColumn("public_key", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("users_pk", ["aid", "cluster", "name"])
+        .execute();
+      await db.schema.createIndex("users_ip").unique().on("users").column("ip").execute();
     },
   };
 }

@@ -34,6 +34,18 @@ export interface Repository {
   /** Marks a serial superseded, keeping the earliest time if it already was. */
   supersedeCertificate(serial: string, now: number): Promise<void>;
 
+  /** The cluster's overlay index (its 172.24.<idx>.0/24), assigned on first use. */
+  assignClusterIndex(aid: string, name: string, allowed: readonly number[]): Promise<number>;
+  liveNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]>;
+  /** Overlay addresses held by live nodes of the cluster. */
+  usedOverlayIps(aid: string, cluster: string): Promise<string[]>;
+  setOverlayIp(nid: string, ip: string | null): Promise<void>;
+
+  insertUser(user: UserRecord): Promise<void>;
+  listUsers(aid: string, cluster: string): Promise<UserRecord[]>;
+  usedUserIps(): Promise<string[]>;
+  deleteUser(aid: string, cluster: string, name: string): Promise<boolean>;
+
   addNodelog(entry: NewNodelog): Promise<void>;
   listNodelogs(nid: string, limit: number): Promise<NodelogRecord[]>;
 }
@@ -54,6 +66,18 @@ export interface ClusterRecord {
   /** Node currently holding the control-plane VIP, if any has been elected. */
   vipHolder: string | null;
   vipGeneration: number;
+  /** Overlay index: the cluster owns 172.24.<idx>.0/24; null until its first node. */
+  idx: number | null;
+}
+
+export interface UserRecord {
+  aid: string;
+  cluster: string;
+  name: string;
+  /** wg1 address in 172.24.200.0/21. */
+  ip: string;
+  publicKey: string;
+  createdAt: number;
 }
 
 export interface NewNode {
@@ -99,6 +123,8 @@ export interface NodeRecord extends NewNode, NodeStatusFields {
   vpnPubKey: string | null;
   vpnEndpoint: string | null;
   nodeIsReady: boolean;
+  /** Allocated wg0 address (172.24.<idx>.<1..253>); freed (null) when the node is deleted or replaced. */
+  overlayIp: string | null;
 }
 
 export interface PresenceUpdate {

@@ -44,6 +44,7 @@ export function toNode(row: Selectable<NodesTable>): NodeRecord {
     vpnPubKey: row.vpn_pub_key,
     vpnEndpoint: row.vpn_endpoint,
     nodeIsReady: row.node_is_ready === 1,
+    overlayIp: row.overlay_ip,
   };
 }
 

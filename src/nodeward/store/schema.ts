@@ -10,6 +10,16 @@ export interface Database {
   nodes: NodesTable;
   certificates: CertificatesTable;
   nodelogs: NodelogsTable;
+  users: UsersTable;
+}
+
+export interface UsersTable {
+  aid: string;
+  cluster: string;
+  name: string;
+  ip: string;
+  public_key: string;
+  created_at: string;
 }
 
 export interface TokensTable {
@@ -27,6 +37,7 @@ export interface ClustersTable {
   created_at: string;
   vip_holder: string | null;
   vip_generation: number;
+  idx: number | null;
 }
 
 export interface NodesTable {
@@ -53,6 +64,7 @@ export interface NodesTable {
   vpn_pub_key: string | null;
   vpn_endpoint: string | null;
   node_is_ready: number;
+  overlay_ip: string | null;
 }
 
 export interface CertificatesTable {

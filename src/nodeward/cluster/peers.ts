@@ -1,0 +1,59 @@
+import type { NodeRecord, UserRecord } from "../store/repository.js";
+import { chooseEndpoint, type NodeAddresses, peerIp } from "./endpoints.js";
+
+/** One entry of a node's desired wg0 peer set, in the wire's SET_VPN_PEERS shape. */
+export interface DesiredPeer {
+  pubKey: string;
+  endpointIp: string;
+  vpnIp: string;
+  /** Beyond vpnIp/32: user addresses routed through this peer (it is their wg1 gateway). */
+  allowedIps?: string[];
+}
+
+export interface PeerInputs {
+  nodes: readonly NodeRecord[];
+  /** Live observed address per node (from its open stream), falling back to the stored one. */
+  observed(node: NodeRecord): string | null;
+  users: readonly UserRecord[];
+}
+
+export function addressesOf(node: NodeRecord, observed: string | null): NodeAddresses {
+  return { reported: node.vpnEndpoint || node.nodeIp || "", observed: peerIp(observed ?? node.observedAddr) };
+}
+
+/** Nodes that can be peers: they have an overlay address and a WireGuard key. */
+export function overlayMembers(nodes: readonly NodeRecord[]): NodeRecord[] {
+  return nodes.filter((n) => n.overlayIp && n.vpnPubKey);
+}
+
+/**
+ * The wg1 gateway for users: the first member reachable without NAT (it reports the address
+ * nodeward sees), else the first member. Deterministic, so every node agrees.
+ */
+export function userGateway(inputs: PeerInputs): NodeRecord | undefined {
+  const members = overlayMembers(inputs.nodes);
+  return (
+    members.find((n) => {
+      const a = addressesOf(n, inputs.observed(n));
+      return a.reported !== "" && a.reported === a.observed;
+    }) ?? members[0]
+  );
+}
+
+/** Every other member of the cluster, with the endpoint `self` should use for each. */
+export function desiredPeersFor(self: NodeRecord, inputs: PeerInputs): DesiredPeer[] {
+  const me = addressesOf(self, inputs.observed(self));
+  const gateway = userGateway(inputs);
+  const userIps = inputs.users.map((u) => `${u.ip}/32`);
+  return overlayMembers(inputs.nodes)
+    .filter((n) => n.nid !== self.nid)
+    .map((n) => {
+      const peer: DesiredPeer = {
+        pubKey: n.vpnPubKey as string,
+        endpointIp: chooseEndpoint(me, addressesOf(n, inputs.observed(n))),
+        vpnIp: n.overlayIp as string,
+      };
+      if (gateway?.nid === n.nid && userIps.length > 0) peer.allowedIps = userIps;
+      return peer;
+    });
+}
