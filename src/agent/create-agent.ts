@@ -13,6 +13,7 @@ import { createKubePort, type KubeFacts } from "./host/kube.js";
 import type { Paths } from "./host/paths.js";
 import { createPeerStore, peersByKey } from "./host/peer-store.js";
 import type { HostPorts } from "./host/ports.js";
+import { createRoutesPort } from "./host/routes.js";
 import { createSystemPort } from "./host/system.js";
 import { createWireGuardPort } from "./host/wireguard.js";
 import { type AgentConfig, detectNodeIp, isRegistered, loadConfig } from "./identity/config.js";
@@ -48,6 +49,7 @@ export function createAgent(deps: AgentDeps): Agent {
     system: createSystemPort(),
     wireguard: createWireGuardPort(paths, exec),
     peerStore: createPeerStore(paths),
+    routes: createRoutesPort(exec),
   };
   const registry = createHandlerRegistry(deps.handlers);
 

@@ -6,6 +6,7 @@ import type { grpc } from "../wire/grpc.js";
 import type { TokenGrant } from "./api/routes-tokens.js";
 import { buildApi } from "./api/server.js";
 import { Overlay } from "./cluster/overlay.js";
+import { addUser, listUsers, removeUser } from "./cluster/users.js";
 import { type NodewardConfig, resolveConfig } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { bindServer, shutdownServer } from "./grpc-server.js";
@@ -172,6 +173,9 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     presence,
     deleteNode: removeNode,
     createToken,
+    addUser: (request) => addUser({ store, overlay: overlay as Overlay, now: clock.now() }, request),
+    removeUser: (request) => removeUser({ store, overlay: overlay as Overlay }, request),
+    listUsers: (cluster, aid) => listUsers(store, cluster, aid),
   });
 
   let state: "created" | "started" | "stopped" = "created";

@@ -4,6 +4,7 @@ import { execArgv } from "../host/exec.js";
 import { createKubePort } from "../host/kube.js";
 import { createPeerStore } from "../host/peer-store.js";
 import type { HostPorts } from "../host/ports.js";
+import { createRoutesPort } from "../host/routes.js";
 import { runShell } from "../host/shell.js";
 import { createSystemPort } from "../host/system.js";
 import { createWireGuardPort } from "../host/wireguard.js";
@@ -23,6 +24,7 @@ export function createHost(ctx: CommandContext): HostPorts {
     system: createSystemPort(),
     wireguard: createWireGuardPort(ctx.paths, execArgv),
     peerStore: createPeerStore(ctx.paths),
+    routes: createRoutesPort(execArgv),
   };
 }
 

@@ -18,7 +18,7 @@ import { startHeartbeat } from "./heartbeat.js";
 import { Session, type SessionEndReason, type StreamLike } from "./session.js";
 
 /** Capabilities this agent announces; nodeward uses an addition only when both sides have it. */
-export const agentCapabilities = ["csr-enrolment", "cert-rotation", "hello"];
+export const agentCapabilities = ["csr-enrolment", "cert-rotation", "hello", "peers-full-state", "wg1-users"];
 
 export interface ConnectionOptions {
   endpoint: ControlPlaneEndpoint;

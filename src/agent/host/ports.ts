@@ -1,5 +1,6 @@
 import type { KubePort } from "./kube.js";
 import type { PeerStore } from "./peer-store.js";
+import type { RoutesPort } from "./routes.js";
 import type { SystemPort } from "./system.js";
 import type { WireGuardPort } from "./wireguard.js";
 
@@ -9,4 +10,5 @@ export interface HostPorts {
   system: SystemPort;
   wireguard: WireGuardPort;
   peerStore: PeerStore;
+  routes: RoutesPort;
 }

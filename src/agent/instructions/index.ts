@@ -2,10 +2,11 @@ import { instructionCatalogue } from "../../wire/instructions/index.js";
 import type { InstructionHandler } from "./define.js";
 import { getNodeStatus } from "./get-node-status.js";
 import { notYetSupported } from "./not-yet-supported.js";
+import { setUserPeers } from "./set-user-peers.js";
 import { setVpnPeers } from "./set-vpn-peers.js";
 
 /** Handlers that are implemented; every other catalogue type answers "not supported yet". */
-const implemented = [getNodeStatus, setVpnPeers] as unknown as InstructionHandler[];
+const implemented = [getNodeStatus, setVpnPeers, setUserPeers] as unknown as InstructionHandler[];
 
 export function createHandlerRegistry(
   overrides: InstructionHandler[] = [],

@@ -32,6 +32,9 @@ export function channelOptions(host: string): Record<string, number | string> {
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     // A fresh channel per dial; no subchannel sharing across reconnects with new certificates.
     "grpc.use_local_subchannel_pool": 1,
+    // No DNS TXT service-config look-up: on a machine without a reachable resolver it only
+    // delays process exit until the query times out (about 30 s).
+    "grpc.service_config_disable_resolution": 1,
   };
   if (isIP(host)) options["grpc.ssl_target_name_override"] = host;
   return options;

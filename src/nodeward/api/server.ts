@@ -4,8 +4,9 @@ import { tokensEqual } from "../ca/admin-token.js";
 import { body, sendError } from "./errors.js";
 import { type NodeRoutesDeps, nodeRoutes } from "./routes-nodes.js";
 import { type TokenRoutesDeps, tokenRoutes } from "./routes-tokens.js";
+import { type UserRoutesDeps, userRoutes } from "./routes-users.js";
 
-export interface ApiDeps extends NodeRoutesDeps, TokenRoutesDeps {
+export interface ApiDeps extends NodeRoutesDeps, TokenRoutesDeps, UserRoutesDeps {
   adminToken: string;
   log: Logger;
 }
@@ -45,6 +46,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       });
       nodeRoutes(api, deps);
       tokenRoutes(api, deps);
+      userRoutes(api, deps);
     },
     { prefix: "/api" },
   );

@@ -18,6 +18,7 @@ import { nodeLogs } from "./node-logs.js";
 import { nodeShow } from "./node-show.js";
 import { type ServeOptions, serve } from "./serve.js";
 import { tokenCreate } from "./token-create.js";
+import { userAdd, userList, userRemove } from "./user.js";
 
 /** What the chosen command produced, for main to print. */
 export interface Outcome {
@@ -136,6 +137,26 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
       .argument("<nid>")
       .description("delete a node: revoke its certificates, end its stream"),
   ).action(run(async (nid: string, opts) => nodeDelete(nid, await api(opts))));
+  const user = program.command("user").description("WireGuard user access (wg1) to a cluster's overlay");
+  const userOpts = (command: Command) =>
+    operator(
+      command
+        .requiredOption("--cluster <name>", "cluster")
+        .option("--aid <account>", "account, if the cluster name is ambiguous"),
+    );
+  userOpts(
+    user
+      .command("add")
+      .argument("<name>", "device or person, e.g. alice-laptop")
+      .description("add a user device and print its WireGuard configuration")
+      .option("--public-key <key>", "the device's own WireGuard public key (else one is generated)"),
+  ).action(run(async (name: string, opts) => userAdd(name, opts, await api(opts))));
+  userOpts(user.command("list").description("list the cluster's user devices")).action(
+    run(async (opts) => userList(opts, await api(opts))),
+  );
+  userOpts(user.command("remove").argument("<name>").description("remove a user device")).action(
+    run(async (name: string, opts) => userRemove(name, opts, await api(opts))),
+  );
   return program;
 }
 

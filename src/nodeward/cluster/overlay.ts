@@ -6,8 +6,10 @@ import type { Hub } from "../hub/hub.js";
 import type { Presence } from "../hub/presence.js";
 import { type InstallCommand, wireguardInstallCommands } from "../recipes/wireguard.js";
 import type { NodeRecord, Repository } from "../store/repository.js";
+import { peerIp } from "./endpoints.js";
 import { clusterSubnet } from "./ipam.js";
-import { type DesiredPeer, desiredPeersFor, type PeerInputs } from "./peers.js";
+import { chooseListenPort, wg0DefaultPort } from "./listen-port.js";
+import { type DesiredPeer, desiredPeersFor, type PeerInputs, userGateway } from "./peers.js";
 
 export interface OverlayDeps {
   store: Repository;
@@ -53,11 +55,30 @@ export class Overlay {
     return self ? desiredPeersFor(self, inputs) : [];
   }
 
-  async installCommands(nid: string): Promise<InstallCommand[]> {
-    const node = await this.deps.store.getNode(nid);
+  /**
+   * The node's VPN install list. Its wg0 port is fixed on the first call: unique among the
+   * cluster's nodes seen behind the same public address as this call (`peerAddress`).
+   */
+  async installCommands(nid: string, peerAddress: string): Promise<InstallCommand[]> {
+    const observed = peerIp(peerAddress);
+    const node = await this.deps.store.transaction(async (tx) => {
+      const self = await tx.getNode(nid);
+      if (!self?.overlayIp || self.listenPort !== null) return self;
+      // Compared by the address each install came from: known even before a node's stream is up.
+      const neighbours = (await tx.liveNodesOfCluster(self.aid, self.cluster)).filter(
+        (n) => n.nid !== nid && n.listenPort !== null && n.installIp === observed,
+      );
+      const port = chooseListenPort(neighbours.map((n) => n.listenPort as number));
+      await tx.setListenPort(nid, port, observed);
+      return { ...self, listenPort: port };
+    });
     if (!node?.overlayIp) return [];
     const idx = Number(node.overlayIp.split(".")[2]);
-    return wireguardInstallCommands({ overlayIp: node.overlayIp, clusterSubnet: clusterSubnet(idx) });
+    return wireguardInstallCommands({
+      overlayIp: node.overlayIp,
+      clusterSubnet: clusterSubnet(idx),
+      listenPort: node.listenPort ?? wg0DefaultPort,
+    });
   }
 
   /** Something peer-relevant changed in the cluster: push to everyone, debounced. */
@@ -94,8 +115,11 @@ export class Overlay {
     try {
       const inputs = await this.inputs(ref);
       const userPeers = inputs.users.map((u) => ({ pubKey: u.publicKey, vpnIp: u.ip }));
+      const gateway = userGateway(inputs)?.nid;
       await Promise.all(
-        inputs.nodes.filter((n) => this.deps.hub.get(n.nid)).map((n) => this.pushNode(n, inputs, userPeers)),
+        inputs.nodes
+          .filter((n) => this.deps.hub.get(n.nid))
+          .map((n) => this.pushNode(n, inputs, { peers: userPeers, gateway: n.nid === gateway })),
       );
     } catch (err) {
       this.deps.log.warn({ ...ref, err: errorMessage(err) }, "overlay push failed");
@@ -105,13 +129,13 @@ export class Overlay {
   private async pushNode(
     node: NodeRecord,
     inputs: PeerInputs,
-    userPeers: { pubKey: string; vpnIp: string }[],
+    users: { peers: { pubKey: string; vpnIp: string }[]; gateway: boolean },
   ) {
     const peers = desiredPeersFor(node, inputs);
     await this.sendIfChanged(this.lastPushed, node.nid, "SET_VPN_PEERS", { peers, fullState: true });
     const session = this.deps.hub.get(node.nid);
     if (session?.capabilities.includes(userPeersCapability)) {
-      await this.sendIfChanged(this.lastUserPush, node.nid, userPeersType, { peers: userPeers });
+      await this.sendIfChanged(this.lastUserPush, node.nid, userPeersType, users);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { NodeRecord, UserRecord } from "../store/repository.js";
 import { chooseEndpoint, type NodeAddresses, peerIp } from "./endpoints.js";
+import { wg0DefaultPort } from "./listen-port.js";
 
 /** One entry of a node's desired wg0 peer set, in the wire's SET_VPN_PEERS shape. */
 export interface DesiredPeer {
@@ -8,6 +9,8 @@ export interface DesiredPeer {
   vpnIp: string;
   /** Beyond vpnIp/32: user addresses routed through this peer (it is their wg1 gateway). */
   allowedIps?: string[];
+  /** When the peer listens on a port other than 51820. */
+  endpointPort?: number;
 }
 
 export interface PeerInputs {
@@ -54,6 +57,7 @@ export function desiredPeersFor(self: NodeRecord, inputs: PeerInputs): DesiredPe
         vpnIp: n.overlayIp as string,
       };
       if (gateway?.nid === n.nid && userIps.length > 0) peer.allowedIps = userIps;
+      if (n.listenPort && n.listenPort !== wg0DefaultPort) peer.endpointPort = n.listenPort;
       return peer;
     });
 }

@@ -11,6 +11,7 @@ export interface PeerView {
   endpointIp: string;
   ip: string;
   allowedIps?: string[];
+  endpointPort?: number;
 }
 
 export interface VipAnswer {
@@ -57,6 +58,7 @@ export function overlayClusterView(store: Repository, overlay: Pick<Overlay, "pe
         endpointIp: p.endpointIp,
         ip: p.vpnIp,
         allowedIps: p.allowedIps ?? [],
+        endpointPort: p.endpointPort ?? 0,
       }));
     },
   };

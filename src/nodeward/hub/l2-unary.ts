@@ -101,7 +101,7 @@ export function unaryHandlers(deps: UnaryDeps) {
       "GetInstallVpnCommands",
       async (call: grpc.ServerUnaryCall<GetInstallVpnCommandsRequest, unknown>) => {
         const identity = await identifyPeer(call, deps);
-        return { commands: await deps.overlay.installCommands(identity.nid) };
+        return { commands: await deps.overlay.installCommands(identity.nid, call.getPeer()) };
       },
     ),
 

@@ -1,4 +1,5 @@
 import { userSubnet } from "../cluster/ipam.js";
+import { wg1Port } from "../cluster/listen-port.js";
 
 export interface InstallCommand {
   command: string;
@@ -10,10 +11,10 @@ export interface WireguardRecipeInput {
   overlayIp: string;
   /** The cluster's /24, e.g. 172.24.3.0/24. */
   clusterSubnet: string;
+  /** wg0 listen port (51820 unless another node behind the same NAT has it). */
+  listenPort: number;
 }
 
-const wg0Port = 51820;
-const wg1Port = 51821;
 const mtu = 1420;
 
 /**
@@ -51,17 +52,18 @@ export function wireguardInstallCommands(input: WireguardRecipeInput): InstallCo
         " && chmod 644 /etc/wireguard/public_key.tmp && mv /etc/wireguard/public_key.tmp /etc/wireguard/public_key",
     ),
     strict("echo STATUS_UPDATE:CONFIGURING_WIREGUARD"),
-    up("wg0", wg0Port),
+    up("wg0", input.listenPort),
     strict(`ip address replace ${input.overlayIp}/24 dev wg0`),
     up("wg1", wg1Port),
-    strict(`ip address replace ${input.overlayIp}/32 dev wg1 && ip route replace ${userSubnet} dev wg1`),
-    // wg0 and wg1 are routable to each other: users reach every node through their gateway.
+    // Users (wg1) are reached through their gateway node over wg0; the gateway itself gets a /32
+    // route per user on wg1 from the agent. wg0 and wg1 are routable to each other.
+    strict(`ip address replace ${input.overlayIp}/32 dev wg1 && ip route replace ${userSubnet} dev wg0`),
     strict("sysctl -qw net.ipv4.ip_forward=1"),
     strict("echo PROGRESS_UPDATE:80%"),
     // On a systemd machine the interfaces come back at boot; the agent re-applies its peers.
     lenient(
-      `[ -d /run/systemd/system ] || exit 0; ${quickConf("wg0", wg0Port, `${input.overlayIp}/24`)}` +
-        ` && ${quickConf("wg1", wg1Port, `${input.overlayIp}/32`, `PostUp = ip route replace ${userSubnet} dev %%i\\n`)}` +
+      `[ -d /run/systemd/system ] || exit 0; ${quickConf("wg0", input.listenPort, `${input.overlayIp}/24`, `PostUp = ip route replace ${userSubnet} dev %%i\\n`)}` +
+        ` && ${quickConf("wg1", wg1Port, `${input.overlayIp}/32`)}` +
         ` && printf 'net.ipv4.ip_forward = 1\\n' > /etc/sysctl.d/99-runos-overlay.conf` +
         " && systemctl enable wg-quick@wg0 wg-quick@wg1",
     ),

@@ -314,6 +314,14 @@ export class KyselyRepository implements Repository {
     await this.db.updateTable("nodes").set({ overlay_ip: ip }).where("nid", "=", nid).execute();
   }
 
+  async setListenPort(nid: string, port: number, installIp: string): Promise<void> {
+    await this.db
+      .updateTable("nodes")
+      .set({ listen_port: port, install_ip: installIp })
+      .where("nid", "=", nid)
+      .execute();
+  }
+
   async insertUser(user: UserRecord): Promise<void> {
     await this.db
       .insertInto("users")

@@ -106,6 +106,8 @@ function overlay(): Migration {
       await db.schema.alterTable("clusters").addColumn("idx", "integer").execute();
       await db.schema.createIndex("clusters_idx").unique().on("clusters").column("idx").execute();
       await db.schema.alterTable("nodes").addColumn("overlay_ip", "text").execute();
+      await db.schema.alterTable("nodes").addColumn("listen_port", "integer").execute();
+      await db.schema.alterTable("nodes").addColumn("install_ip", "text").execute();
       // NULLs do not collide, so freed addresses (NULL) never block a new allocation.
       await db.schema
         .createIndex("nodes_overlay_ip")

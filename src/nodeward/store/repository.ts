@@ -40,6 +40,7 @@ export interface Repository {
   /** Overlay addresses held by live nodes of the cluster. */
   usedOverlayIps(aid: string, cluster: string): Promise<string[]>;
   setOverlayIp(nid: string, ip: string | null): Promise<void>;
+  setListenPort(nid: string, port: number, installIp: string): Promise<void>;
 
   insertUser(user: UserRecord): Promise<void>;
   listUsers(aid: string, cluster: string): Promise<UserRecord[]>;
@@ -125,6 +126,10 @@ export interface NodeRecord extends NewNode, NodeStatusFields {
   nodeIsReady: boolean;
   /** Allocated wg0 address (172.24.<idx>.<1..253>); freed (null) when the node is deleted or replaced. */
   overlayIp: string | null;
+  /** wg0 listen port, fixed at the first VPN install (unique among nodes behind one NAT). */
+  listenPort: number | null;
+  /** The public address the node's VPN install request came from (its NAT's, behind one). */
+  installIp: string | null;
 }
 
 export interface PresenceUpdate {

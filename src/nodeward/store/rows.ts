@@ -45,6 +45,8 @@ export function toNode(row: Selectable<NodesTable>): NodeRecord {
     vpnEndpoint: row.vpn_endpoint,
     nodeIsReady: row.node_is_ready === 1,
     overlayIp: row.overlay_ip,
+    listenPort: row.listen_port,
+    installIp: row.install_ip,
   };
 }
 

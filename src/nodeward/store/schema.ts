@@ -65,6 +65,8 @@ export interface NodesTable {
   vpn_endpoint: string | null;
   node_is_ready: number;
   overlay_ip: string | null;
+  listen_port: number | null;
+  install_ip: string | null;
 }
 
 export interface CertificatesTable {

@@ -9,6 +9,7 @@ import { RemoveEtcdMember } from "./remove-etcd-member.js";
 import { RunKubectlCommand } from "./run-kubectl-command.js";
 import { RunRemoteScript } from "./run-remote-script.js";
 import { RunWebRequest } from "./run-web-request.js";
+import { SetUserPeers } from "./set-user-peers.js";
 import { SetVpnPeers } from "./set-vpn-peers.js";
 import { UninstallHelmChart } from "./uninstall-helm-chart.js";
 import { UninstallNode } from "./uninstall-node.js";
@@ -17,7 +18,10 @@ import { UpgradeNodeK8s } from "./upgrade-node-k8s.js";
 import { VipAssign } from "./vip-assign.js";
 import { VipRelease } from "./vip-release.js";
 
-/** Every Nodeward -> agent instruction type of the contract (spec 3.9), keyed by type string. */
+/**
+ * Every Nodeward -> agent instruction type, keyed by type string: the contract's 17 (spec 3.9)
+ * and runos additions (since >= 2), which nodeward sends only to agents announcing them.
+ */
 export const instructionCatalogue: ReadonlyMap<string, InstructionSpec> = new Map<string, InstructionSpec>(
   [
     SetVpnPeers,
@@ -37,6 +41,7 @@ export const instructionCatalogue: ReadonlyMap<string, InstructionSpec> = new Ma
     UpgradeNodeK8s,
     VipAssign,
     VipRelease,
+    SetUserPeers,
   ].map((spec) => [spec.type, spec as InstructionSpec]),
 );
 

@@ -85,6 +85,7 @@ export function createFakeHost(overrides: Partial<HostPorts> = {}): HostPorts {
     },
     wireguard: new FakeWireGuard(),
     peerStore: new FakePeerStore(),
+    routes: { syncHostRoutes: async () => ({ added: 0, removed: 0 }) },
     ...overrides,
   };
 }
