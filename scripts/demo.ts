@@ -15,7 +15,8 @@ const { values } = parseArgs({
 const check = values.check === true;
 const intervalMs = Math.max(1, Number(values.interval)) * 1000;
 const started = Date.now();
-const say = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+const say = (line: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
 
 if (process.getuid?.() !== 0) {
   process.stderr.write("demo: needs root (it builds network and mount namespaces)\n");
@@ -34,13 +35,14 @@ try {
   lab = await RunosLab.start({ prefix: "demo", log: say });
   say("all four agents enrolled, VPN installed; waiting for the mesh");
   const deadline = Date.now() + 20_000;
-  let ok = false;
-  do {
-    ok = await render(lab);
-    if (check && (ok || Date.now() > deadline)) break;
-    if (!check) process.stdout.write(`\n(refreshing every ${intervalMs / 1000} s; Ctrl-C tears everything down)\n`);
+  let ok = await render(lab);
+  // --check: retry until the mesh is complete or 20 s passed; otherwise refresh until Ctrl-C.
+  while (!check || (!ok && Date.now() < deadline)) {
+    if (!check)
+      process.stdout.write(`\n(refreshing every ${intervalMs / 1000} s; Ctrl-C tears everything down)\n`);
     await new Promise((resolve) => setTimeout(resolve, check ? 1_000 : intervalMs));
-  } while (true);
+    ok = await render(lab);
+  }
   say(ok ? "check passed: every pair pings over wg0" : "check FAILED: some pairs do not ping");
   process.exitCode = ok ? 0 : 1;
 } catch (err) {
