@@ -18,7 +18,7 @@ import { deleteNode } from "./registration/delete-node.js";
 import { installCommand } from "./registration/install-command.js";
 import { createL1Server, serverTlsCredentials } from "./registration/l1-server.js";
 import { issueToken, TokenRequest } from "./registration/tokens.js";
-import type { Repository } from "./store/repository.js";
+import type { NodeRecord, Repository } from "./store/repository.js";
 import { openSqliteRepository } from "./store/sqlite.js";
 import { nodewardCapabilities, nodewardVersion } from "./version.js";
 
@@ -68,6 +68,8 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
   const store = await openSqliteRepository(prepared.databasePath);
   // Late-bound: the hub tells the overlay about new streams, the overlay pushes through the hub.
   let overlay: Overlay | undefined;
+  /** Told about role changes (VIP election and control-plane endpoints subscribe). */
+  const roleListeners: ((node: NodeRecord) => void)[] = [];
   const presence = new Presence({
     store,
     clock,
@@ -172,6 +174,11 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     hub,
     presence,
     deleteNode: removeNode,
+    setRole: async (nid, role) => {
+      await store.setRole(nid, role);
+      const node = await store.getNode(nid);
+      if (node) for (const listener of roleListeners) listener(node);
+    },
     createToken,
     addUser: (request) => addUser({ store, overlay: overlay as Overlay, now: clock.now() }, request),
     removeUser: (request) => removeUser({ store, overlay: overlay as Overlay }, request),

@@ -36,6 +36,7 @@ export function nodeView(node: NodeRecord, presence: PresenceView, session: Sess
     vpnIp: node.vpnIp,
     vpnPubKey: node.vpnPubKey,
     overlayIp: node.overlayIp,
+    role: node.role,
     listenPort: node.listenPort,
     vpnEndpoint: node.vpnEndpoint,
     installStatus: node.installStatus,

@@ -4,7 +4,7 @@ import { RunosError } from "../../common/errors.js";
 import { instructionCatalogue, instructionSpec } from "../../wire/instructions/index.js";
 import type { Hub } from "../hub/hub.js";
 import type { Presence } from "../hub/presence.js";
-import type { Repository } from "../store/repository.js";
+import type { NodeRole, Repository } from "../store/repository.js";
 import { parseInput } from "./errors.js";
 import { certificateView, nodelogView, nodeView } from "./node-view.js";
 
@@ -13,7 +13,11 @@ export interface NodeRoutesDeps {
   hub: Hub;
   presence: Presence;
   deleteNode(nid: string): Promise<{ nid: string; revoked: number }>;
+  /** Role changes reach the cluster domain (VIP election, control-plane endpoints). */
+  setRole(nid: string, role: NodeRole): Promise<void>;
 }
+
+const RoleBody = z.object({ role: z.enum(["control-plane", "worker"]) });
 
 const NidParams = z.object({ nid: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "not a node id") });
 const ListQuery = z.object({ all: z.enum(["true", "false", "1", "0"]).optional() });
@@ -77,6 +81,13 @@ export function nodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): void {
       Math.round(body.timeoutSeconds * 1000),
     );
     return answer;
+  });
+
+  app.put("/nodes/:nid/role", async (request) => {
+    const node = await existingNode(request.params);
+    const { role } = parseInput(RoleBody, request.body ?? {}, "role");
+    await deps.setRole(node.nid, role);
+    return { nid: node.nid, role };
   });
 
   app.delete("/nodes/:nid", async (request) => {

@@ -12,6 +12,7 @@ export interface ApiClient {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: unknown, timeoutMs?: number): Promise<T>;
   delete<T>(path: string): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
 }
 
 /** The admin token: NODEWARD_TOKEN, else `<data-dir>/admin.token`. */
@@ -80,5 +81,6 @@ export async function connectApi(options: OperatorOptions, env: CliIo["env"]): P
     get: (path) => call("GET", path),
     post: (path, body, timeoutMs) => call("POST", path, body, timeoutMs),
     delete: (path) => call("DELETE", path),
+    put: (path, body) => call("PUT", path, body),
   };
 }

@@ -15,6 +15,7 @@ import { nodeDelete } from "./node-delete.js";
 import { nodeExec } from "./node-exec.js";
 import { nodeList } from "./node-list.js";
 import { nodeLogs } from "./node-logs.js";
+import { nodeSetRole } from "./node-set-role.js";
 import { nodeShow } from "./node-show.js";
 import { type ServeOptions, serve } from "./serve.js";
 import { tokenCreate } from "./token-create.js";
@@ -131,6 +132,13 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
       nodeExec(nid, type, json, opts, await api(opts)),
     ),
   );
+  operator(
+    node
+      .command("set-role")
+      .argument("<nid>")
+      .argument("<role>", "control-plane or worker")
+      .description("mark a node as control-plane or worker"),
+  ).action(run(async (nid: string, role: string, opts) => nodeSetRole(nid, role, await api(opts))));
   operator(
     node
       .command("delete")

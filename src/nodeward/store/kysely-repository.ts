@@ -7,6 +7,7 @@ import type {
   NewNodelog,
   NodelogRecord,
   NodeRecord,
+  NodeRole,
   PresenceUpdate,
   Repository,
   TokenRecord,
@@ -320,6 +321,10 @@ export class KyselyRepository implements Repository {
       .set({ listen_port: port, install_ip: installIp })
       .where("nid", "=", nid)
       .execute();
+  }
+
+  async setRole(nid: string, role: NodeRole): Promise<void> {
+    await this.db.updateTable("nodes").set({ role }).where("nid", "=", nid).execute();
   }
 
   async insertUser(user: UserRecord): Promise<void> {

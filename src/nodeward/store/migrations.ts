@@ -11,6 +11,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     getMigrations: async () => ({
       "0001_enrolment_and_link": initial(dialect),
       "0002_overlay": overlay(),
+      "0003_roles": roles(),
     }),
   };
 }
@@ -126,6 +127,18 @@ function overlay(): Migration {
         .addPrimaryKeyConstraint("users_pk", ["aid", "cluster", "name"])
         .execute();
       await db.schema.createIndex("users_ip").unique().on("users").column("ip").execute();
+    },
+  };
+}
+
+/** A node's role in its cluster: set by operators now, by Kubernetes facts later. */
+function roles(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable("nodes")
+        .addColumn("role", "text", (c) => c.notNull().defaultTo("worker"))
+        .execute();
     },
   };
 }

@@ -41,6 +41,7 @@ export interface Repository {
   usedOverlayIps(aid: string, cluster: string): Promise<string[]>;
   setOverlayIp(nid: string, ip: string | null): Promise<void>;
   setListenPort(nid: string, port: number, installIp: string): Promise<void>;
+  setRole(nid: string, role: NodeRole): Promise<void>;
 
   insertUser(user: UserRecord): Promise<void>;
   listUsers(aid: string, cluster: string): Promise<UserRecord[]>;
@@ -130,7 +131,10 @@ export interface NodeRecord extends NewNode, NodeStatusFields {
   listenPort: number | null;
   /** The public address the node's VPN install request came from (its NAT's, behind one). */
   installIp: string | null;
+  role: NodeRole;
 }
+
+export type NodeRole = "control-plane" | "worker";
 
 export interface PresenceUpdate {
   nid: string;

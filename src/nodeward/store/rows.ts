@@ -47,6 +47,7 @@ export function toNode(row: Selectable<NodesTable>): NodeRecord {
     overlayIp: row.overlay_ip,
     listenPort: row.listen_port,
     installIp: row.install_ip,
+    role: row.role === "control-plane" ? "control-plane" : "worker",
   };
 }
 

@@ -67,6 +67,7 @@ export interface NodesTable {
   overlay_ip: string | null;
   listen_port: number | null;
   install_ip: string | null;
+  role: Generated<string>;
 }
 
 export interface CertificatesTable {

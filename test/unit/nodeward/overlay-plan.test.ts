@@ -82,6 +82,7 @@ function node(nid: string, fields: Partial<NodeRecord>): NodeRecord {
     overlayIp: null,
     listenPort: null,
     installIp: null,
+    role: "worker",
     ...fields,
   };
 }
