@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(wireguard-go wireguard-tools nftables iproute2 iputils-ping util-linux openssl)
+# wireguard-go/tools, nftables, iproute2, ping: the overlay lab. haproxy, etcd, arping: the API load
+# balancer, etcd membership and VIP lab tests.
+apt_packages=(wireguard-go wireguard-tools nftables iproute2 iputils-ping util-linux openssl haproxy etcd-server etcd-client iputils-arping)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do
