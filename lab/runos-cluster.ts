@@ -47,6 +47,10 @@ export interface RunosLabOptions {
   signal?: AbortSignal;
   /** nodeward marks a node offline after this long without heartbeats. */
   offlineAfter?: string;
+  /** More `nodeward serve` flags, e.g. `["--vip-fence", "10s"]`. */
+  nodewardArgs?: readonly string[];
+  /** `runos set-config KEY VALUE` on every agent host after registration, before its agent starts. */
+  agentConfig?: Readonly<Record<string, string>>;
 }
 
 export const defaultAgentHosts: readonly HostSpec[] = [
@@ -107,6 +111,7 @@ export class RunosLab {
       host.ip,
       "--offline-after",
       this.options.offlineAfter ?? "15s",
+      ...(this.options.nodewardArgs ?? []),
     ]);
     const probe =
       "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))";
@@ -149,8 +154,11 @@ export class RunosLab {
     return topologyHost(this.topo, name);
   }
 
-  /** Enrol, start the agent, install the VPN (the order of the installer script). */
-  async joinHost(name: string): Promise<LabNode> {
+  /**
+   * Enrol, start the agent, install the VPN (the order of the installer script). `vpn: false`
+   * skips the VPN install (tests of other subsystems that need only the agent and its stream).
+   */
+  async joinHost(name: string, options: { vpn?: boolean } = {}): Promise<LabNode> {
     const host = this.topoHost(name);
     const token = await this.nodewardCli<{ token: string; caHash: string }>([
       "token",
@@ -176,8 +184,16 @@ export class RunosLab {
     if (registered.code !== 0)
       throw new Error(`register on ${name}: ${registered.stdout}${registered.stderr}`);
     const { nid } = JSON.parse(registered.stdout) as { nid: string };
+    for (const [key, value] of Object.entries(this.options.agentConfig ?? {})) {
+      const set = await this.runos(name, ["set-config", key, value, "--json"]);
+      if (set.code !== 0) throw new Error(`set-config ${key} on ${name}: ${set.stdout}${set.stderr}`);
+    }
     const node: LabNode = { name, host, nid, overlayIp: "", agent: this.startAgent(name) };
     this.nodes.set(name, node);
+    if (options.vpn === false) {
+      this.log(`${name}: enrolled as ${nid}, agent started (no VPN)`);
+      return node;
+    }
     const installed = await this.runos(name, ["install", "wireguard", "--json"]);
     if (installed.code !== 0) throw new Error(`install on ${name}: ${installed.stdout}${installed.stderr}`);
     const addr = await exec(host.host, ["ip", "-4", "-o", "address", "show", "dev", "wg0"], {

@@ -8,22 +8,28 @@ import { runConnection } from "./daemon/connection.js";
 import { acquireAgentLock } from "./daemon/lock.js";
 import type { Session } from "./daemon/session.js";
 import { DaemonStateFile } from "./daemon/state.js";
+import { configuredEtcdPort } from "./etcd/settings.js";
 import { type Exec, execArgv } from "./host/exec.js";
+import { createHaproxyPort } from "./host/haproxy.js";
 import { createKubePort, type KubeFacts } from "./host/kube.js";
 import type { Paths } from "./host/paths.js";
 import { createPeerStore, peersByKey } from "./host/peer-store.js";
 import type { HostPorts } from "./host/ports.js";
 import { createRoutesPort } from "./host/routes.js";
 import { createSystemPort } from "./host/system.js";
+import { createVipPort } from "./host/vip.js";
+import { createVipStateStore } from "./host/vip-state.js";
 import { createWireGuardPort } from "./host/wireguard.js";
 import { type AgentConfig, detectNodeIp, isRegistered, loadConfig } from "./identity/config.js";
 import { type IdentityPaths, identityPaths, readIdentity, tightenKeyMode } from "./identity/files.js";
 import { msUntilRenewal, renewCertificate } from "./identity/renewal.js";
 import type { InstructionHandler } from "./instructions/define.js";
 import { createHandlerRegistry } from "./instructions/index.js";
+import { createKubeApiRuntime } from "./kubeproxy/runtime.js";
 import { createL2Client } from "./link/clients.js";
 import { endpointFromConfig } from "./link/endpoints.js";
 import { agentVersion } from "./version.js";
+import { createVipRuntime } from "./vip/runtime.js";
 import { syncVpn } from "./vpn/sync.js";
 
 export interface AgentDeps {
@@ -50,6 +56,9 @@ export function createAgent(deps: AgentDeps): Agent {
     wireguard: createWireGuardPort(paths, exec),
     peerStore: createPeerStore(paths),
     routes: createRoutesPort(exec),
+    etcd: configuredEtcdPort(paths, exec),
+    vip: createVipPort(exec),
+    haproxy: createHaproxyPort(paths, exec),
   };
   const registry = createHandlerRegistry(deps.handlers);
 
@@ -75,6 +84,15 @@ export function createAgent(deps: AgentDeps): Agent {
           nodewardCapabilities: [],
         });
         await renewIfExpired(paths, config, log);
+        // The API load balancer first: the stored backends go back at once, even without a control plane.
+        const kubeApi = host.haproxy
+          ? createKubeApiRuntime({
+              haproxy: host.haproxy,
+              paths,
+              log,
+              capabilities: () => state.state.nodewardCapabilities,
+            })
+          : undefined;
         await reapplyPersistedPeers(host, log);
         await syncVpnAtStart(config, files, host, log);
         log.info({ version: agentVersion, nid: config.node.nid }, "Starting RunOS Node Agent");
@@ -84,6 +102,13 @@ export function createAgent(deps: AgentDeps): Agent {
           const backoff = new Backoff({ baseMs: 1_000, maxMs: 60_000, random: deps.random });
           const facts = createFactsCache(host, log);
           let current: Session | undefined;
+          const vip = createVipRuntime({
+            port: host.vip ?? createVipPort(exec),
+            state: createVipStateStore(paths),
+            settings: () => ({ iface: config.vip.interface, address: config.vip.address }),
+            log: log.child({ component: "vip" }),
+            session: () => current,
+          });
           const renewal = scheduleRenewal(() => current?.close("recycle"));
           try {
             while (!signal.aborted) {
@@ -100,6 +125,7 @@ export function createAgent(deps: AgentDeps): Agent {
                       context: {
                         host,
                         signal,
+                        vip: vip.keeper,
                         node: () => ({ nid: config.node.nid, ip: config.node.ip || detectNodeIp() }),
                       },
                       log: log.child({ component: "dispatch" }),
@@ -109,6 +135,7 @@ export function createAgent(deps: AgentDeps): Agent {
                     heartbeatPayload: () => heartbeatPayload(config, host, facts.current()),
                     onSessionStart: (session) => {
                       current = session;
+                      kubeApi?.sessionStarted(session);
                       void state.update({
                         connected: true,
                         sessionSince: new Date().toISOString(),
@@ -116,14 +143,17 @@ export function createAgent(deps: AgentDeps): Agent {
                       });
                     },
                     onHeartbeat: (ok) => {
+                      vip.onHeartbeat(ok);
                       if (ok) void state.update({ lastHeartbeatAt: new Date().toISOString() }, 30_000);
                     },
                     onHello: (capabilities) => void state.update({ nodewardCapabilities: capabilities }),
+                    onVipHolder: vip.onHolderAnswer,
                   },
                   signal,
                 );
               } catch (err) {
                 reason = "dial_failed";
+                vip.onDialFailed();
                 log.warn({ err: errorMessage(err) }, "connection failed");
                 await state.update({ lastError: errorMessage(err) });
               }
@@ -143,6 +173,7 @@ export function createAgent(deps: AgentDeps): Agent {
           } finally {
             renewal.stop();
             facts.stop();
+            kubeApi?.stop();
           }
           log.info("Agent terminated");
         }

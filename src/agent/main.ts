@@ -8,8 +8,10 @@ import { createLogger, type Logger } from "../common/log.js";
 import { agentCommand } from "./cli/agent.js";
 import { certificateRenewCommand, certificateStatusCommand } from "./cli/certificate.js";
 import type { CommandSpec } from "./cli/command.js";
+import { etcdListCommand, etcdRemoveCommand } from "./cli/etcd.js";
 import { installCommand, installWireguardCommand, syncVpnCommand } from "./cli/install.js";
 import { failureBlock, type Io, jsonError, processIo } from "./cli/io.js";
+import { kubeproxyListCommand, kubeproxyRefreshCommand } from "./cli/kubeproxy.js";
 import { logsCommand } from "./cli/logs.js";
 import { registerCommand } from "./cli/register.js";
 import { setConfigCommand } from "./cli/set-config.js";
@@ -27,6 +29,10 @@ const commands: CommandSpec[] = [
   agentCommand,
   syncVpnCommand,
   testCommand,
+  etcdListCommand,
+  etcdRemoveCommand,
+  kubeproxyListCommand,
+  kubeproxyRefreshCommand,
   setConfigCommand,
   certificateStatusCommand,
   certificateRenewCommand,

@@ -30,6 +30,8 @@ export const errorCodes = {
   NA_NOT_FOUND: "The requested object does not exist.",
   NA_CONFLICT: "The request conflicts with the current state.",
   NA_UNAUTHORIZED: "The request carries no valid credentials.",
+  NA_ETCD_QUORUM: "Removing the etcd member would lose quorum; nothing was removed.",
+  NA_ETCD_LEADER: "etcd leadership could not be moved off the member to remove; nothing was removed.",
   NA_INTERNAL: "An internal error; this looks like a bug.",
 } as const;
 

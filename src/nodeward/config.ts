@@ -15,6 +15,10 @@ export interface NodewardConfig {
   certTtlMs: number;
   /** A node without a heartbeat for this long is shown offline. */
   offlineAfterMs: number;
+  /** Kubernetes API port on control-plane nodes: agents balance `https://<overlay IP>:<port>`. */
+  kubeApiPort: number;
+  /** The VIP leaves an unreachable holder this long after its last heartbeat (docs/vip.md). */
+  vipFenceMs: number;
   /** Presence timer: offline checks and the batched heartbeat write both run once per tick. */
   presenceTickMs: number;
   /** How long a superseded client certificate keeps working after RegenerateCertificate. */
@@ -39,6 +43,9 @@ export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
   httpPort: defaultHttpPort,
   certTtlMs: 90 * day,
   offlineAfterMs: 30_000,
+  kubeApiPort: 6443,
+  // > the agent's self-drop at default settings: 2 failed heartbeats of 10 s, 5 s apart (<= 30 s)
+  vipFenceMs: 45_000,
   presenceTickMs: 1_000,
   certGraceMs: 5 * 60_000,
   sendQueueLimit: 1_000,
@@ -54,6 +61,9 @@ export function resolveConfig(input: Partial<NodewardConfig> & { dataDir: string
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RunosError("NA_USAGE", `invalid port ${port}: expected 0-65535`);
     }
+  }
+  if (!Number.isInteger(config.kubeApiPort) || config.kubeApiPort < 1 || config.kubeApiPort > 65535) {
+    throw new RunosError("NA_USAGE", `invalid Kubernetes API port ${config.kubeApiPort}: expected 1-65535`);
   }
   return config;
 }

@@ -5,8 +5,10 @@ import { createLogger, type Logger } from "../common/log.js";
 import type { grpc } from "../wire/grpc.js";
 import type { TokenGrant } from "./api/routes-tokens.js";
 import { buildApi } from "./api/server.js";
+import { ControlPlaneEndpoints, withControlPlaneNodes } from "./cluster/control-plane.js";
 import { Overlay } from "./cluster/overlay.js";
 import { addUser, listUsers, removeUser } from "./cluster/users.js";
+import { VipElection } from "./cluster/vip-election.js";
 import { type NodewardConfig, resolveConfig } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { bindServer, shutdownServer } from "./grpc-server.js";
@@ -86,7 +88,28 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     onOpen: (session) => overlay?.sessionOpened(session),
   });
   overlay = new Overlay({ store, hub, presence, clock, log: log.child({ component: "overlay" }) });
-  const clusterView = deps.clusterView ?? overlayClusterView(store, overlay);
+  const election = new VipElection({
+    store,
+    presence,
+    connected: (nid) => hub.get(nid) !== undefined,
+    request: (nid, type, payload, timeoutMs) => hub.request(nid, type, payload, timeoutMs),
+    clock,
+    log: log.child({ component: "vip" }),
+    onHolderChanged: (ref) => overlay?.changed(ref, 0), // the VIP route moves at once, not debounced
+    fenceMs: config.vipFenceMs,
+  });
+  roleListeners.push((node) => election.nodeChanged(node));
+  presence.onChange((nid) => election.presenceChanged(nid));
+  const controlPlane = new ControlPlaneEndpoints({
+    store,
+    hub,
+    clock,
+    log: log.child({ component: "control-plane" }),
+    apiPort: config.kubeApiPort,
+  });
+  roleListeners.push((node) => controlPlane.changed(node));
+  const clusterView =
+    deps.clusterView ?? withControlPlaneNodes(overlayClusterView(store, overlay), controlPlane);
   const identity = { store, clock, certGraceMs: config.certGraceMs };
 
   const l1 = createL1Server(
@@ -100,7 +123,9 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
         for (const nid of nids) {
           hub.end(nid, reason);
           presence.forget(nid);
+          election.nodeChanged(nid);
         }
+        void controlPlane.retired(nids);
       },
     },
     log.child({ component: "l1" }),
@@ -126,8 +151,10 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
           log: hubLog,
           version: nodewardVersion,
           capabilities: nodewardCapabilities,
-          onNodeChanged: (session, why) =>
-            why === "hello" ? overlay?.sessionOpened(session) : overlay?.changed(session, 1_500),
+          onNodeChanged: (session, why) => {
+            if (why === "hello") controlPlane.sessionOpened(session);
+            return why === "hello" ? overlay?.sessionOpened(session) : overlay?.changed(session, 1_500);
+          },
         },
       },
     },
@@ -164,6 +191,9 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     const result = await deleteNode({ store, hub, presence, clock }, nid);
     overlay?.forget(nid);
     if (node) overlay?.changed(node);
+    if (node) election.nodeChanged(node);
+    controlPlane.forget(nid);
+    if (node) controlPlane.changed(node);
     return result;
   };
 
@@ -239,6 +269,8 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     state = "stopped";
     await api.close().catch((err: unknown) => log.warn({ err }, "closing the API failed"));
     overlay?.stop();
+    election.stop();
+    controlPlane.stop();
     hub.closeAll("nodeward is shutting down");
     await Promise.all(started.map((server) => shutdownServer(server, 1_000)));
     await presence.stop();

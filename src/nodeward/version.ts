@@ -16,11 +16,13 @@ export const nodewardVersion: string = (() => {
  * What this control plane understands beyond the original contract, announced in
  * RUNOS_NODEWARD_HELLO (names shared with the agent's list): `hello` (this exchange),
  * `csr-enrolment` (Register with a CSR, field 1000), `cert-rotation` (RegenerateCertificate with a
- * CSR, old certificate valid for a grace period), `heartbeat-v2` (nodeIp/vpnIp/hostname are stored).
+ * CSR, old certificate valid for a grace period), `heartbeat-v2` (nodeIp/vpnIp/hostname are stored),
+ * `cp-endpoints-push` (control-plane endpoint changes are pushed; agents poll only as a safety net).
  */
 export const nodewardCapabilities: readonly string[] = [
   "hello",
   "csr-enrolment",
   "cert-rotation",
   "heartbeat-v2",
+  "cp-endpoints-push",
 ];

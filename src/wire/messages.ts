@@ -34,7 +34,12 @@ export type Heartbeat = z.infer<typeof Heartbeat>;
 export const HeartbeatAnswer = z.object({ isHealthy: bool(), message: str() });
 export type HeartbeatAnswer = z.infer<typeof HeartbeatAnswer>;
 
-export const AmIVipHolderAnswer = z.object({ isHolder: bool(), generation: int64() });
+export const AmIVipHolderAnswer = z.object({
+  isHolder: bool(),
+  generation: int64(),
+  /** @since 2 runos: the cluster's VIP (172.24.<c>.254); an original control plane sends none. */
+  vip: z.ipv4().optional(),
+});
 export type AmIVipHolderAnswer = z.infer<typeof AmIVipHolderAnswer>;
 
 export const ControlPlaneEndpoints = z

@@ -86,7 +86,8 @@ describe("NodeAgentStream", () => {
     stream.send({ type: "GetControlPlaneNodes", jsonB64: "", tag: cpTag });
     const vip = await stream.next((m) => m.tag === vipTag);
     assert.equal(vip.type, "AmIVIPHolderResponse");
-    assert.deepEqual(unb64(vip.jsonB64), { isHolder: false, generation: 0 });
+    // `vip` is a runos addition: the cluster's 172.24.<c>.254
+    assert.deepEqual(unb64(vip.jsonB64), { isHolder: false, generation: 0, vip: "172.24.1.254" });
     const cp = await stream.next((m) => m.tag === cpTag);
     assert.equal(cp.type, "GetControlPlaneNodesResponse");
     assert.deepEqual(unb64(cp.jsonB64), []);

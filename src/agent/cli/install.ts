@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { RunosError } from "../../common/errors.js";
+import { configuredEtcdPort } from "../etcd/settings.js";
 import { execArgv } from "../host/exec.js";
+import { createHaproxyPort } from "../host/haproxy.js";
 import { createKubePort } from "../host/kube.js";
 import { createPeerStore } from "../host/peer-store.js";
 import type { HostPorts } from "../host/ports.js";
@@ -25,6 +27,8 @@ export function createHost(ctx: CommandContext): HostPorts {
     wireguard: createWireGuardPort(ctx.paths, execArgv),
     peerStore: createPeerStore(ctx.paths),
     routes: createRoutesPort(execArgv),
+    etcd: configuredEtcdPort(ctx.paths, execArgv),
+    haproxy: createHaproxyPort(ctx.paths, execArgv),
   };
 }
 

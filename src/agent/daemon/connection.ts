@@ -18,7 +18,15 @@ import { startHeartbeat } from "./heartbeat.js";
 import { Session, type SessionEndReason, type StreamLike } from "./session.js";
 
 /** Capabilities this agent announces; nodeward uses an addition only when both sides have it. */
-export const agentCapabilities = ["csr-enrolment", "cert-rotation", "hello", "peers-full-state", "wg1-users"];
+export const agentCapabilities = [
+  "csr-enrolment",
+  "cert-rotation",
+  "hello",
+  "peers-full-state",
+  "wg1-users",
+  "peers-delta",
+  "cp-endpoints-push",
+];
 
 export interface ConnectionOptions {
   endpoint: ControlPlaneEndpoint;
@@ -30,6 +38,8 @@ export interface ConnectionOptions {
   onSessionStart(session: Session, client: L2Client): void;
   onHeartbeat(ok: boolean, consecutiveFailures: number): void;
   onHello(capabilities: string[]): void;
+  /** The session-start AmIVIPHolder answer (spec 3.2 step 4); a failed query is only logged. */
+  onVipHolder?(answer: AmIVipHolderAnswer): void;
   dialTimeoutMs?: number;
 }
 
@@ -61,12 +71,13 @@ export async function runConnection(
     options.onSessionStart(session, client);
 
     void announce(session, options);
-    void askVipHolder(session, log);
+    void askVipHolder(session, log).then((answer) => answer && options.onVipHolder?.(answer));
     const stopHeartbeat = startHeartbeat(
       session,
       {
         intervalMs: options.heartbeatIntervalMs,
-        timeoutMs: 10_000,
+        // a beat slower than two intervals counts as failed, so the VIP self-drop stays prompt
+        timeoutMs: Math.min(10_000, Math.max(1_000, 2 * options.heartbeatIntervalMs)),
         maxFailures: 10,
         payload: options.heartbeatPayload,
         onFailure: (n) => options.onHeartbeat(false, n),
@@ -110,12 +121,15 @@ async function announce(session: Session, options: ConnectionOptions): Promise<v
   }
 }
 
-async function askVipHolder(session: Session, log: Logger): Promise<void> {
+/** AmIVIPHolder (spec 3.6); undefined when it failed, which never ends the session. */
+export async function askVipHolder(session: Session, log: Logger): Promise<AmIVipHolderAnswer | undefined> {
   try {
     const answer = await session.request(MessageType.amIVipHolder, NO_CONTENT_B64, 10_000);
     const holder = parseWith(AmIVipHolderAnswer, decodeJsonB64(answer.jsonB64), "AmIVIPHolder answer");
     log.info({ isHolder: holder.isHolder, generation: holder.generation }, "VIP holder state");
+    return holder;
   } catch (err) {
     log.warn({ err: errorMessage(err) }, "VIP holder query failed");
+    return undefined;
   }
 }

@@ -36,6 +36,8 @@ export interface WireGuardPort {
   /** /etc/wireguard/public_key, written by the VPN install; "" when absent. */
   publicKey(): Promise<string>;
   peers(iface: string): Promise<WgPeerStatus[]>;
+  /** Applies already-planned changes in one transaction, without reading the device first. */
+  applyChanges(iface: string, changes: PeerChange[]): Promise<void>;
   applyPeers(
     iface: string,
     desired: WgPeer[],
@@ -107,6 +109,16 @@ export function createWireGuardPort(paths: Paths, exec: Exec): WireGuardPort {
     },
     async peers(iface) {
       return (await livePeers(iface)).peers;
+    },
+    async applyChanges(iface, changes) {
+      if (changes.length === 0) return;
+      const socket = socketOf(iface);
+      if (existsSync(socket)) {
+        await uapiSet(socket, uapiLines(changes, base64KeyToHex));
+        return;
+      }
+      const argv = ["wg", "set", iface, ...wgSetArgs(changes)];
+      checkExec(await exec({ argv, timeoutMs: 30_000 }), argv);
     },
     async applyPeers(iface, desired, options) {
       if (!this.interfaceExists(iface)) {

@@ -49,6 +49,28 @@ export const AgentConfig = z.object({
       "renew-at-fraction": z.coerce.number().gt(0).lt(1).default(0.5),
     })
     .prefault({}),
+  /** runos: how `runos etcd` and REMOVE_ETCD_MEMBER reach etcd (kubeadm's stacked etcd by default). */
+  etcd: z
+    .object({
+      /** Comma-separated client URLs. */
+      endpoints: z.string().default("https://127.0.0.1:2379"),
+      cacert: z.string().default("/etc/kubernetes/pki/etcd/ca.crt"),
+      cert: z.string().default("/etc/kubernetes/pki/etcd/healthcheck-client.crt"),
+      key: z.string().default("/etc/kubernetes/pki/etcd/healthcheck-client.key"),
+    })
+    .prefault({}),
+  /** runos: where this node binds the control-plane VIP when it holds it (docs/vip.md). */
+  vip: z
+    .object({
+      /** wg0, or a layer-2 interface shared with the other control planes (moves announced by ARP). */
+      interface: z
+        .string()
+        .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$/, "an interface name")
+        .default("wg0"),
+      /** Overrides the VIP the control plane names (172.24.<c>.254), e.g. an address on that segment. */
+      address: z.union([z.ipv4(), z.literal("")]).default(""),
+    })
+    .prefault({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 

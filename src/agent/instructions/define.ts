@@ -2,6 +2,7 @@ import type * as z from "zod";
 import type { Logger } from "../../common/log.js";
 import type { InstructionSpec } from "../../wire/instructions/define.js";
 import type { HostPorts } from "../host/ports.js";
+import type { VipKeeper } from "../vip/keeper.js";
 
 export interface Answer {
   type: string;
@@ -21,6 +22,8 @@ export interface HandlerContext {
   log: Logger;
   host: HostPorts;
   signal: AbortSignal;
+  /** The control-plane VIP's fenced state (VIP_ASSIGN/VIP_RELEASE); set by the agent. */
+  vip?: VipKeeper;
 }
 
 /** One handler per instruction type; `null` means "send no answer" (a failed VIP_ASSIGN). */

@@ -78,12 +78,23 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
     .option("--l2-port <port>", "agent port (mutual TLS)", port, defaultL2Port)
     .option("--http-port <port>", "HTTP API port", port, defaultHttpPort)
     .option("--http-host <address>", "HTTP API bind address", "127.0.0.1")
+    .option(
+      "--kube-api-port <port>",
+      "Kubernetes API port on control-plane nodes (agents balance https://<overlay IP>:<port>)",
+      port,
+      6443,
+    )
     .addOption(
       new Option("--cert-ttl <duration>", "node certificate lifetime").default("90d").argParser(duration),
     )
     .addOption(
       new Option("--offline-after <duration>", "silence before a node counts as offline")
         .default("30s")
+        .argParser(duration),
+    )
+    .addOption(
+      new Option("--vip-fence <duration>", "silence of the VIP holder before the VIP moves (docs/vip.md)")
+        .default("45s")
         .argParser(duration),
     )
     .option("--log-level <level>", "trace|debug|info|warn|error|silent", "info")

@@ -10,8 +10,10 @@ export interface ServeOptions {
   l2Port: number;
   httpPort: number;
   httpHost: string;
+  kubeApiPort: number;
   certTtl: string;
   offlineAfter: string;
+  vipFence: string;
   logLevel: string;
 }
 
@@ -24,8 +26,10 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<CommandRe
     l2Port: options.l2Port,
     httpPort: options.httpPort,
     httpHost: options.httpHost,
+    kubeApiPort: options.kubeApiPort,
     certTtlMs: parseDuration(options.certTtl),
     offlineAfterMs: parseDuration(options.offlineAfter),
+    vipFenceMs: parseDuration(options.vipFence),
     logLevel: options.logLevel,
   };
   const nw = await createNodeward({ config, log: createLogger({ level: options.logLevel }) });

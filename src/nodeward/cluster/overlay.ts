@@ -10,6 +10,7 @@ import { peerIp } from "./endpoints.js";
 import { clusterSubnet } from "./ipam.js";
 import { chooseListenPort, wg0DefaultPort } from "./listen-port.js";
 import { type DesiredPeer, desiredPeersFor, type PeerInputs, userGateway } from "./peers.js";
+import { vipRoute } from "./vip-route.js";
 
 export interface OverlayDeps {
   store: Repository;
@@ -45,7 +46,8 @@ export class Overlay {
   async inputs(ref: ClusterRef): Promise<PeerInputs> {
     const nodes = await this.deps.store.liveNodesOfCluster(ref.aid, ref.cluster);
     const users = await this.deps.store.listUsers(ref.aid, ref.cluster);
-    return { nodes, users, observed: (n) => this.deps.presence.view(n.nid).observedAddr };
+    const vip = vipRoute(await this.deps.store.getCluster(ref.aid, ref.cluster));
+    return { nodes, users, vip, observed: (n) => this.deps.presence.view(n.nid).observedAddr };
   }
 
   /** The full desired wg0 peer set of one node (ManualSync answers with it). */

@@ -18,6 +18,8 @@ export interface PeerInputs {
   /** Live observed address per node (from its open stream), falling back to the stored one. */
   observed(node: NodeRecord): string | null;
   users: readonly UserRecord[];
+  /** The control-plane VIP's route: its /32 is an allowed IP of the holder's peer entry. */
+  vip?: { holder: string; cidr: string };
 }
 
 export function addressesOf(node: NodeRecord, observed: string | null): NodeAddresses {
@@ -57,6 +59,7 @@ export function desiredPeersFor(self: NodeRecord, inputs: PeerInputs): DesiredPe
         vpnIp: n.overlayIp as string,
       };
       if (gateway?.nid === n.nid && userIps.length > 0) peer.allowedIps = userIps;
+      if (inputs.vip?.holder === n.nid) peer.allowedIps = [...(peer.allowedIps ?? []), inputs.vip.cidr];
       if (n.listenPort && n.listenPort !== wg0DefaultPort) peer.endpointPort = n.listenPort;
       return peer;
     });

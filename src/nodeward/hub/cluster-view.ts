@@ -1,3 +1,4 @@
+import { vipAddress } from "../cluster/ipam.js";
 import type { Overlay } from "../cluster/overlay.js";
 import type { Repository } from "../store/repository.js";
 
@@ -17,6 +18,8 @@ export interface PeerView {
 export interface VipAnswer {
   isHolder: boolean;
   generation: number;
+  /** @since 2 runos: the cluster's VIP address. */
+  vip?: string;
 }
 
 interface NodeRef {
@@ -40,8 +43,9 @@ export function storeClusterView(store: Repository): ClusterView {
     controlPlaneNodes: async () => [],
     async vipHolder(node) {
       const cluster = await store.getCluster(node.aid, node.cluster);
-      if (!cluster?.vipHolder) return { isHolder: false, generation: 0 };
-      return { isHolder: cluster.vipHolder === node.nid, generation: cluster.vipGeneration };
+      if (!cluster) return { isHolder: false, generation: 0 };
+      const vip = cluster.idx === null ? {} : { vip: vipAddress(cluster.idx) };
+      return { isHolder: cluster.vipHolder === node.nid, generation: cluster.vipGeneration, ...vip };
     },
     peersFor: async () => [],
   };

@@ -31,6 +31,7 @@ interface Entry extends PresenceView {
  */
 export class Presence {
   private readonly entries = new Map<string, Entry>();
+  private readonly listeners: ((nid: string, online: boolean) => void)[] = [];
   private timer: Timer | undefined;
   private flushing: Promise<void> | undefined;
 
@@ -47,11 +48,17 @@ export class Presence {
     await this.flush();
   }
 
+  /** Told when a node's stream opens or closes and when it goes silent or speaks again (the VIP election). */
+  onChange(listener: (nid: string, online: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
   connected(nid: string, observedAddr: string): void {
     const now = this.options.clock.now();
     const entry = this.entry(nid);
     Object.assign(entry, { online: true, connected: true, connectedAt: now, observedAddr });
     this.markDirty(nid, entry, now, undefined);
+    this.notify(nid, true);
   }
 
   disconnected(nid: string): void {
@@ -60,16 +67,19 @@ export class Presence {
     if (entry.online) this.options.log.info({ nid }, "node offline: stream closed");
     entry.online = false;
     entry.connected = false;
+    this.notify(nid, false);
   }
 
   /** A heartbeat arrived; `status` is absent when its payload did not parse (still a sign of life). */
   heartbeat(nid: string, status: HeartbeatStatus | undefined): void {
     const now = this.options.clock.now();
     const entry = this.entry(nid);
-    if (!entry.online) this.options.log.info({ nid }, "node online");
+    const cameBack = !entry.online;
+    if (cameBack) this.options.log.info({ nid }, "node online");
     entry.online = true;
     entry.lastHeartbeatAt = now;
     this.markDirty(nid, entry, now, status);
+    if (cameBack) this.notify(nid, true);
   }
 
   /** Forgets a node (deleted or replaced). */
@@ -106,6 +116,7 @@ export class Presence {
       if (entry.online && now - since > this.options.offlineAfterMs) {
         entry.online = false;
         this.options.log.info({ nid, silentMs: now - since }, "node offline: no heartbeat");
+        this.notify(nid, false);
       }
     }
     await this.flush();
@@ -130,6 +141,16 @@ export class Presence {
       await this.options.store.recordPresence(batch);
     } catch (err) {
       this.options.log.warn({ err: errorMessage(err), nodes: batch.length }, "writing presence failed");
+    }
+  }
+
+  private notify(nid: string, online: boolean): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(nid, online);
+      } catch (err) {
+        this.options.log.warn({ nid, err: errorMessage(err) }, "presence listener failed");
+      }
     }
   }
 

@@ -103,6 +103,23 @@ export class KyselyRepository implements Repository {
     };
   }
 
+  async setVipHolder(
+    aid: string,
+    name: string,
+    holder: string | null,
+    generation: number,
+    expectedGeneration: number,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable("clusters")
+      .set({ vip_holder: holder, vip_generation: generation })
+      .where("aid", "=", aid)
+      .where("name", "=", name)
+      .where("vip_generation", "=", expectedGeneration)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async insertNode(node: NewNode): Promise<void> {
     await this.db
       .insertInto("nodes")

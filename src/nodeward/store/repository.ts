@@ -14,6 +14,17 @@ export interface Repository {
 
   ensureCluster(aid: string, name: string, now: number): Promise<void>;
   getCluster(aid: string, name: string): Promise<ClusterRecord | undefined>;
+  /**
+   * Records the VIP holder (null = none) with a new generation, only if the stored generation
+   * is still `expectedGeneration` (compare-and-set); false when it was not.
+   */
+  setVipHolder(
+    aid: string,
+    name: string,
+    holder: string | null,
+    generation: number,
+    expectedGeneration: number,
+  ): Promise<boolean>;
 
   insertNode(node: NewNode): Promise<void>;
   getNode(nid: string): Promise<NodeRecord | undefined>;

@@ -9,6 +9,7 @@ import { RemoveEtcdMember } from "./remove-etcd-member.js";
 import { RunKubectlCommand } from "./run-kubectl-command.js";
 import { RunRemoteScript } from "./run-remote-script.js";
 import { RunWebRequest } from "./run-web-request.js";
+import { SetControlPlaneEndpoints } from "./set-control-plane-endpoints.js";
 import { SetUserPeers } from "./set-user-peers.js";
 import { SetVpnPeers } from "./set-vpn-peers.js";
 import { UninstallHelmChart } from "./uninstall-helm-chart.js";
@@ -17,6 +18,7 @@ import { UpdateDnsmasq } from "./update-dnsmasq.js";
 import { UpgradeNodeK8s } from "./upgrade-node-k8s.js";
 import { VipAssign } from "./vip-assign.js";
 import { VipRelease } from "./vip-release.js";
+import { VpnPeersDelta } from "./vpn-peers-delta.js";
 
 /**
  * Every Nodeward -> agent instruction type, keyed by type string: the contract's 17 (spec 3.9)
@@ -42,6 +44,8 @@ export const instructionCatalogue: ReadonlyMap<string, InstructionSpec> = new Ma
     VipAssign,
     VipRelease,
     SetUserPeers,
+    SetControlPlaneEndpoints,
+    VpnPeersDelta,
   ].map((spec) => [spec.type, spec as InstructionSpec]),
 );
 

@@ -1,7 +1,7 @@
 import type { PeerStore, StoredPeers } from "../../../src/agent/host/peer-store.js";
 import type { HostPorts } from "../../../src/agent/host/ports.js";
 import type { ApplyPeersResult, WgPeerStatus, WireGuardPort } from "../../../src/agent/host/wireguard.js";
-import { planPeerChanges } from "../../../src/agent/host/wireguard-plan.js";
+import { type PeerChange, planPeerChanges } from "../../../src/agent/host/wireguard-plan.js";
 
 /** An in-memory WireGuard device: applies plans like the real port and counts transactions. */
 export class FakeWireGuard implements WireGuardPort {
@@ -25,6 +25,23 @@ export class FakeWireGuard implements WireGuardPort {
   }
   async peers(iface: string): Promise<WgPeerStatus[]> {
     return [...(this.devices.get(iface)?.values() ?? [])];
+  }
+  async applyChanges(iface: string, changes: PeerChange[]): Promise<void> {
+    const device = this.devices.get(iface);
+    if (!device) throw new Error(`no ${iface}`);
+    for (const change of changes) {
+      if (change.kind === "remove") device.delete(change.publicKey);
+      else {
+        const before = device.get(change.peer.publicKey);
+        device.set(change.peer.publicKey, {
+          ...change.peer,
+          lastHandshake: before?.lastHandshake,
+          rxBytes: 0,
+          txBytes: 0,
+        });
+      }
+    }
+    if (changes.length > 0) this.transactions += 1;
   }
   async applyPeers(
     iface: string,
