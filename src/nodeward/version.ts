@@ -25,4 +25,7 @@ export const nodewardCapabilities: readonly string[] = [
   "cert-rotation",
   "heartbeat-v2",
   "cp-endpoints-push",
+  "peers-delta",
+  "peers-full-state",
+  "wg1-users",
 ];

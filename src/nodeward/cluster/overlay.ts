@@ -9,7 +9,17 @@ import type { NodeRecord, Repository } from "../store/repository.js";
 import { peerIp } from "./endpoints.js";
 import { clusterSubnet } from "./ipam.js";
 import { chooseListenPort, wg0DefaultPort } from "./listen-port.js";
-import { type DesiredPeer, desiredPeersFor, type PeerInputs, userGateway } from "./peers.js";
+import {
+  addressesOf,
+  type DesiredPeer,
+  desiredPeersFor,
+  overlayMembers,
+  type PeerContext,
+  type PeerInputs,
+  peerContext,
+  peerEntry,
+  peerFacts,
+} from "./peers.js";
 import { vipRoute } from "./vip-route.js";
 
 export interface OverlayDeps {
@@ -30,16 +40,33 @@ interface ClusterRef {
 
 export const userPeersType = "RUNOS_SET_USER_PEERS";
 export const userPeersCapability = "wg1-users";
+export const peersDeltaType = "RUNOS_VPN_PEERS_DELTA";
+export const peersDeltaCapability = "peers-delta";
+
+/** What one cluster push changed, relative to the previous push. */
+interface ClusterChange {
+  /** Members whose peer entry (as others see it) changed, or that are new. */
+  changed: NodeRecord[];
+  /** Public keys of members that left. */
+  removed: string[];
+}
 
 /**
- * The overlay's desired state and its distribution: computes each node's full peer set and
- * pushes it (SET_VPN_PEERS with fullState) whenever a node joins, leaves, or changes key or
- * endpoint. Pushes per node are skipped when nothing changed for that node.
+ * The overlay's desired state and its distribution. Whenever a node joins, leaves, or changes
+ * key or endpoint, each other node is told: with a delta sized by the change (one entry for a
+ * join) when it announces `peers-delta` and holds the previous set, otherwise with its full set
+ * (SET_VPN_PEERS, fullState). A node whose set did not change hears nothing.
  */
 export class Overlay {
   private readonly pending = new Map<string, Timer>();
   private readonly lastPushed = new Map<string, string>();
   private readonly lastUserPush = new Map<string, string>();
+  /** Per cluster: each member's peer facts at the last push (memory linear in nodes). */
+  private readonly facts = new Map<string, Map<string, { facts: string; pubKey: string }>>();
+  /** Nodes that acknowledged every update since their last full set (a delta can build on it). */
+  private readonly synced = new Set<string>();
+  /** Bytes of peer payloads sent, for benchmarks. */
+  readonly sent = { fullBytes: 0, deltaBytes: 0, full: 0, delta: 0 };
 
   constructor(private readonly deps: OverlayDeps) {}
 
@@ -96,16 +123,16 @@ export class Overlay {
     );
   }
 
-  /** A node (re)connected: it gets its set again even if it looks unchanged. */
+  /** A node (re)connected: it gets its full set again even if it looks unchanged. */
   sessionOpened(node: { nid: string } & ClusterRef): void {
-    this.lastPushed.delete(node.nid);
-    this.lastUserPush.delete(node.nid);
+    this.forget(node.nid);
     this.changed(node);
   }
 
   forget(nid: string): void {
     this.lastPushed.delete(nid);
     this.lastUserPush.delete(nid);
+    this.synced.delete(nid);
   }
 
   stop(): void {
@@ -116,34 +143,102 @@ export class Overlay {
   private async pushCluster(ref: ClusterRef): Promise<void> {
     try {
       const inputs = await this.inputs(ref);
+      const ctx = peerContext(inputs);
+      const change = this.diffFacts(`${ref.aid}/${ref.cluster}`, inputs, ctx);
       const userPeers = inputs.users.map((u) => ({ pubKey: u.publicKey, vpnIp: u.ip }));
-      const gateway = userGateway(inputs)?.nid;
       await Promise.all(
         inputs.nodes
           .filter((n) => this.deps.hub.get(n.nid))
-          .map((n) => this.pushNode(n, inputs, { peers: userPeers, gateway: n.nid === gateway })),
+          .map((n) =>
+            this.pushNode(n, inputs, ctx, change, { peers: userPeers, gateway: n.nid === ctx.gatewayNid }),
+          ),
       );
     } catch (err) {
       this.deps.log.warn({ ...ref, err: errorMessage(err) }, "overlay push failed");
     }
   }
 
+  /** Which members' entries changed since the last push, and who left. */
+  private diffFacts(key: string, inputs: PeerInputs, ctx: PeerContext): ClusterChange {
+    const before = this.facts.get(key) ?? new Map<string, { facts: string; pubKey: string }>();
+    const now = new Map<string, { facts: string; pubKey: string }>();
+    const changed: NodeRecord[] = [];
+    for (const member of overlayMembers(inputs.nodes)) {
+      const facts = peerFacts(member, inputs, ctx);
+      now.set(member.nid, { facts, pubKey: member.vpnPubKey as string });
+      if (before.get(member.nid)?.facts !== facts) changed.push(member);
+    }
+    const removed: string[] = [];
+    for (const [nid, entry] of before) {
+      const after = now.get(nid);
+      if (!after || after.pubKey !== entry.pubKey) removed.push(entry.pubKey);
+    }
+    this.facts.set(key, now);
+    return { changed, removed };
+  }
+
   private async pushNode(
     node: NodeRecord,
     inputs: PeerInputs,
+    ctx: PeerContext,
+    change: ClusterChange,
     users: { peers: { pubKey: string; vpnIp: string }[]; gateway: boolean },
   ) {
-    const peers = desiredPeersFor(node, inputs);
-    await this.sendIfChanged(this.lastPushed, node.nid, "SET_VPN_PEERS", { peers, fullState: true });
     const session = this.deps.hub.get(node.nid);
+    const canDelta =
+      session?.capabilities.includes(peersDeltaCapability) === true &&
+      this.synced.has(node.nid) &&
+      !change.changed.some((n) => n.nid === node.nid); // its own address changed: its whole view may have
+    if (canDelta) await this.sendDelta(node, inputs, ctx, change);
+    else {
+      const peers = desiredPeersFor(node, inputs, ctx);
+      const pushed = await this.sendIfChanged(this.lastPushed, node.nid, "SET_VPN_PEERS", {
+        peers,
+        fullState: true,
+      });
+      if (pushed) this.synced.add(node.nid);
+    }
     if (session?.capabilities.includes(userPeersCapability)) {
       await this.sendIfChanged(this.lastUserPush, node.nid, userPeersType, users);
     }
   }
 
-  private async sendIfChanged(cache: Map<string, string>, nid: string, type: string, payload: unknown) {
+  /** One entry per changed member and one key per leaver; a failure falls back to a full set next time. */
+  private async sendDelta(node: NodeRecord, inputs: PeerInputs, ctx: PeerContext, change: ClusterChange) {
+    const me = addressesOf(node, inputs.observed(node));
+    const upsert = change.changed.filter((n) => n.nid !== node.nid).map((n) => peerEntry(me, n, inputs, ctx));
+    const remove = change.removed.filter((key) => key !== node.vpnPubKey);
+    if (upsert.length === 0 && remove.length === 0) return;
+    this.lastPushed.delete(node.nid); // the full-set digest no longer describes what the node holds
+    const ok = await this.send(node.nid, peersDeltaType, { upsert, remove }, "delta");
+    if (!ok) this.synced.delete(node.nid);
+  }
+
+  /** Sends unless the node already got exactly this payload; true when it holds it now. */
+  private async sendIfChanged(
+    cache: Map<string, string>,
+    nid: string,
+    type: string,
+    payload: unknown,
+  ): Promise<boolean> {
     const digest = createHash("sha256").update(JSON.stringify(payload)).digest("hex");
-    if (cache.get(nid) === digest) return;
+    if (cache.get(nid) === digest) return true;
+    const ok = await this.send(nid, type, payload, type === "SET_VPN_PEERS" ? "full" : undefined);
+    if (ok) cache.set(nid, digest);
+    return ok;
+  }
+
+  private async send(nid: string, type: string, payload: unknown, kind?: "full" | "delta"): Promise<boolean> {
+    if (kind) {
+      const bytes = Buffer.byteLength(JSON.stringify(payload));
+      if (kind === "full") {
+        this.sent.full += 1;
+        this.sent.fullBytes += bytes;
+      } else {
+        this.sent.delta += 1;
+        this.sent.deltaBytes += bytes;
+      }
+    }
     try {
       const answer = await this.deps.hub.request(nid, type, payload, this.deps.pushTimeoutMs ?? 10_000);
       if (answer.type === "ERROR") {
@@ -151,11 +246,12 @@ export class Overlay {
           { nid, type, error: "error" in answer ? answer.error : "" },
           "node refused overlay update",
         );
-        return;
+        return false;
       }
-      cache.set(nid, digest);
+      return true;
     } catch (err) {
       this.deps.log.info({ nid, type, err: errorMessage(err) }, "overlay update not delivered");
+      return false;
     }
   }
 }

@@ -45,22 +45,55 @@ export function userGateway(inputs: PeerInputs): NodeRecord | undefined {
   );
 }
 
+/** Facts computed once per cluster push and shared by every node's view. */
+export interface PeerContext {
+  gatewayNid: string | undefined;
+  userIps: string[];
+}
+
+export function peerContext(inputs: PeerInputs): PeerContext {
+  return { gatewayNid: userGateway(inputs)?.nid, userIps: inputs.users.map((u) => `${u.ip}/32`) };
+}
+
+/** `n` as a peer of a node whose addresses are `me`. */
+export function peerEntry(
+  me: NodeAddresses,
+  n: NodeRecord,
+  inputs: PeerInputs,
+  ctx: PeerContext,
+): DesiredPeer {
+  const peer: DesiredPeer = {
+    pubKey: n.vpnPubKey as string,
+    endpointIp: chooseEndpoint(me, addressesOf(n, inputs.observed(n))),
+    vpnIp: n.overlayIp as string,
+  };
+  if (ctx.gatewayNid === n.nid && ctx.userIps.length > 0) peer.allowedIps = ctx.userIps;
+  if (inputs.vip?.holder === n.nid) peer.allowedIps = [...(peer.allowedIps ?? []), inputs.vip.cidr];
+  if (n.listenPort && n.listenPort !== wg0DefaultPort) peer.endpointPort = n.listenPort;
+  return peer;
+}
+
+/**
+ * Everything other nodes' view of `n` depends on (besides their own address): when this is
+ * unchanged, no other node needs to hear about `n`; when it changes, each needs one entry.
+ */
+export function peerFacts(n: NodeRecord, inputs: PeerInputs, ctx: PeerContext): string {
+  const a = addressesOf(n, inputs.observed(n));
+  const extra = [
+    ...(ctx.gatewayNid === n.nid ? ctx.userIps : []),
+    ...(inputs.vip?.holder === n.nid ? [inputs.vip.cidr] : []),
+  ];
+  return JSON.stringify([n.vpnPubKey, n.overlayIp, a.reported, a.observed, n.listenPort, extra]);
+}
+
 /** Every other member of the cluster, with the endpoint `self` should use for each. */
-export function desiredPeersFor(self: NodeRecord, inputs: PeerInputs): DesiredPeer[] {
+export function desiredPeersFor(
+  self: NodeRecord,
+  inputs: PeerInputs,
+  ctx = peerContext(inputs),
+): DesiredPeer[] {
   const me = addressesOf(self, inputs.observed(self));
-  const gateway = userGateway(inputs);
-  const userIps = inputs.users.map((u) => `${u.ip}/32`);
   return overlayMembers(inputs.nodes)
     .filter((n) => n.nid !== self.nid)
-    .map((n) => {
-      const peer: DesiredPeer = {
-        pubKey: n.vpnPubKey as string,
-        endpointIp: chooseEndpoint(me, addressesOf(n, inputs.observed(n))),
-        vpnIp: n.overlayIp as string,
-      };
-      if (gateway?.nid === n.nid && userIps.length > 0) peer.allowedIps = userIps;
-      if (inputs.vip?.holder === n.nid) peer.allowedIps = [...(peer.allowedIps ?? []), inputs.vip.cidr];
-      if (n.listenPort && n.listenPort !== wg0DefaultPort) peer.endpointPort = n.listenPort;
-      return peer;
-    });
+    .map((n) => peerEntry(me, n, inputs, ctx));
 }

@@ -140,14 +140,19 @@ export class AgentStream {
     const index = this.received.findIndex(match);
     if (index >= 0) return Promise.resolve(this.received.splice(index, 1)[0] as Envelope);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no matching message in time")), timeoutMs);
-      this.waiters.push({
+      const waiter = {
         match,
-        resolve: (m) => {
+        resolve: (m: Envelope) => {
           clearTimeout(timer);
           resolve(m);
         },
-      });
+      };
+      // A timed-out waiter must not swallow a later message.
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error("no matching message in time"));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
