@@ -115,6 +115,7 @@ export function createAgent(deps: AgentDeps): Agent {
               config = loadConfig(paths);
               const startedAt = Date.now();
               let reason: string;
+              let retryAfterMs = 0;
               try {
                 reason = await runConnection(
                   {
@@ -148,6 +149,9 @@ export function createAgent(deps: AgentDeps): Agent {
                     },
                     onHello: (capabilities) => void state.update({ nodewardCapabilities: capabilities }),
                     onVipHolder: vip.onHolderAnswer,
+                    onRetryAfter: (ms) => {
+                      retryAfterMs = ms;
+                    },
                   },
                   signal,
                 );
@@ -162,7 +166,8 @@ export function createAgent(deps: AgentDeps): Agent {
               if (signal.aborted) break;
               if (reason === "recycle") continue; // new certificate: redial at once
               if (Date.now() - startedAt >= 120_000) backoff.reset();
-              const delay = backoff.next();
+              // Admission control may ask for more patience than our own backoff: honour it.
+              const delay = Math.max(backoff.next(), retryAfterMs);
               await state.update({
                 reconnects: state.state.reconnects + 1,
                 nextRetryAt: new Date(Date.now() + delay).toISOString(),

@@ -25,6 +25,8 @@ export interface NodewardConfig {
   certGraceMs: number;
   /** Per-session cap on messages waiting to be written; a session beyond it is disconnected. */
   sendQueueLimit: number;
+  /** New agent sessions admitted per second (and as a burst); refused ones get a retry hint. */
+  admitPerSecond: number;
   logLevel: string;
 }
 
@@ -49,6 +51,7 @@ export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
   presenceTickMs: 1_000,
   certGraceMs: 5 * 60_000,
   sendQueueLimit: 1_000,
+  admitPerSecond: 500,
   logLevel: "info",
 };
 

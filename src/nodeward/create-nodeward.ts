@@ -12,6 +12,7 @@ import { VipElection } from "./cluster/vip-election.js";
 import { type NodewardConfig, resolveConfig } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { bindServer, shutdownServer } from "./grpc-server.js";
+import { Admission } from "./hub/admission.js";
 import { type ClusterView, overlayClusterView } from "./hub/cluster-view.js";
 import { Hub } from "./hub/hub.js";
 import { createL2Server, mutualTlsCredentials } from "./hub/l2-server.js";
@@ -143,6 +144,11 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
         identity,
         hub,
         log: hubLog,
+        admission: new Admission({
+          ratePerSecond: config.admitPerSecond,
+          burst: config.admitPerSecond,
+          clock,
+        }),
         inbound: {
           store,
           presence,

@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   /** The session-start AmIVIPHolder answer (spec 3.2 step 4); a failed query is only logged. */
   onVipHolder?(answer: AmIVipHolderAnswer): void;
   dialTimeoutMs?: number;
+  /** The control plane refused us with a "come back later" hint. */
+  onRetryAfter?(ms: number): void;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function runConnection(
     log.info("All services started, agent running");
 
     const reason = await session.closed();
+    if (session.retryAfterMs > 0) options.onRetryAfter?.(session.retryAfterMs);
     signal.removeEventListener("abort", onAbort);
     stopHeartbeat();
     log.info({ reason }, "Connection services stopped");

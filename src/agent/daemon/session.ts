@@ -24,6 +24,13 @@ export interface SessionOptions {
   drainMs: number;
 }
 
+/** `runos-retry-after-ms` from a gRPC error's metadata, or 0. */
+export function retryHint(err: unknown): number {
+  const metadata = (err as { metadata?: { get(key: string): unknown[] } }).metadata;
+  const value = Number(metadata?.get?.("runos-retry-after-ms")?.[0] ?? 0);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 300_000) : 0;
+}
+
 export type SessionEndReason = "shutdown" | "stream_ended" | "stream_error" | "heartbeat_stopped" | "recycle";
 
 /**
@@ -37,6 +44,8 @@ export class Session {
   private endReason: SessionEndReason | undefined;
   private sendChain: Promise<void> = Promise.resolve();
   readonly startedAt = Date.now();
+  /** The control plane asked us to come back no sooner than this (admission control). */
+  retryAfterMs = 0;
 
   constructor(
     private readonly stream: StreamLike,
@@ -50,6 +59,7 @@ export class Session {
     stream.on("close", () => this.finish("stream_ended"));
     stream.on("error", (err) => {
       this.log.warn({ err: err.message }, "stream error");
+      this.retryAfterMs = retryHint(err);
       this.finish("stream_error");
     });
   }

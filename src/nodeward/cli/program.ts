@@ -97,6 +97,12 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
         .default("45s")
         .argParser(duration),
     )
+    .option(
+      "--admit-per-second <n>",
+      "new agent sessions admitted per second (reconnect storms)",
+      positive,
+      500,
+    )
     .option("--log-level <level>", "trace|debug|info|warn|error|silent", "info")
     .action(run((opts: ServeOptions) => serve(opts, io)));
 
@@ -177,6 +183,13 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
     run(async (name: string, opts) => userRemove(name, opts, await api(opts))),
   );
   return program;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
+  return n;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -14,6 +14,7 @@ export interface ServeOptions {
   certTtl: string;
   offlineAfter: string;
   vipFence: string;
+  admitPerSecond: number;
   logLevel: string;
 }
 
@@ -30,6 +31,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<CommandRe
     certTtlMs: parseDuration(options.certTtl),
     offlineAfterMs: parseDuration(options.offlineAfter),
     vipFenceMs: parseDuration(options.vipFence),
+    admitPerSecond: options.admitPerSecond,
     logLevel: options.logLevel,
   };
   const nw = await createNodeward({ config, log: createLogger({ level: options.logLevel }) });

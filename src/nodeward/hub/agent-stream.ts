@@ -6,6 +6,7 @@ import type {
   ToNodeAgent,
 } from "../../wire/gen/runos/nodeward/proto/l2sec/nodeward_l2sec_pb.js";
 import { grpc, grpcError } from "../../wire/grpc.js";
+import type { Admission } from "./admission.js";
 import type { Hub } from "./hub.js";
 import { handleInbound, type InboundDeps } from "./inbound.js";
 import { type IdentityDeps, identifyPeer } from "./peer-identity.js";
@@ -15,6 +16,8 @@ export interface AgentStreamDeps {
   hub: Hub;
   inbound: InboundDeps;
   log: Logger;
+  /** Bounds how fast new sessions are accepted (reconnect storms). */
+  admission?: Admission;
 }
 
 type StreamCall = grpc.ServerDuplexStream<FromNodeAgent, Partial<ToNodeAgent>>;
@@ -30,6 +33,10 @@ export function agentStreamHandler(
     identifyPeer(call, deps.identity).then(
       (identity) => {
         if (call.cancelled) return;
+        if (deps.admission && !deps.admission.tryAdmit()) {
+          call.emit("error", deps.admission.refusal());
+          return;
+        }
         const session = deps.hub.open(
           call as unknown as Parameters<Hub["open"]>[0],
           identity,
