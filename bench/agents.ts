@@ -1,0 +1,466 @@
+/**
+ * bench:agents — nodeward with N simulated agents speaking the real protocol.
+ *
+ * nodeward runs as its own process (`bin/nodeward.js serve`) so /proc shows its RSS and CPU alone;
+ * the agents run in a few forked workers (bench/sim-worker.ts). Phases: enrol what the identity
+ * cache lacks (through L1Sec Register), restart nodeward, measure its idle RSS, connect every
+ * agent at once, wait one heartbeat interval, measure a steady window, send GET_NODE_STATUS
+ * through the HTTP API, stop everything. Not part of the test suite. See docs/benchmarks.md.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { errorMessage } from "../src/common/errors.js";
+import { apiClient } from "./lib/api.js";
+import { type HeapSummary, heapGrowth, summariseSnapshot } from "./lib/heap-snapshot.js";
+import { IdentityCache } from "./lib/identity-cache.js";
+import type { AgentIdentity, ConnectReport, Endpoint, WindowReport } from "./lib/ipc.js";
+import { describeCode, describeMachine } from "./lib/machine.js";
+import { type NodewardProcess, startNodeward } from "./lib/nodeward-process.js";
+import { type BenchOptions, parseOptions, usage } from "./lib/options.js";
+import {
+  cpuPressureMeter,
+  cpuSeconds,
+  openFilesLimit,
+  rssKiB,
+  sampleRss,
+  tcpCounters,
+} from "./lib/proc-stats.js";
+import { type BenchResult, formatResult } from "./lib/report.js";
+import { rounded, summarise } from "./lib/stats.js";
+import { WorkerHandle } from "./lib/workers.js";
+
+const aid = "bench";
+
+/** A phase in wall-clock milliseconds (Date.now(), comparable across the processes). */
+interface Span {
+  start: number;
+  end: number;
+}
+const MiB = 1024;
+
+interface Run {
+  options: BenchOptions;
+  dirs: { data: string; logs: string; results: string; profiles: string };
+  cache: IdentityCache;
+  nodeward: NodewardProcess | undefined;
+  workers: WorkerHandle[];
+}
+
+function say(text: string): void {
+  process.stderr.write(`[bench] ${text}\n`);
+}
+
+function killAll(run: Run): void {
+  for (const worker of run.workers) worker.kill();
+  run.nodeward?.kill();
+}
+
+/** Adds up per-type counters from several workers. */
+function mergeCounts(counts: readonly Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const count of counts) for (const [k, v] of Object.entries(count)) total[k] = (total[k] ?? 0) + v;
+  return total;
+}
+
+function chunks<T>(items: readonly T[], parts: number): T[][] {
+  return Array.from({ length: parts }, (_, i) =>
+    items.slice(Math.floor((i * items.length) / parts), Math.floor(((i + 1) * items.length) / parts)),
+  );
+}
+
+async function startMeasuredNodeward(run: Run): Promise<NodewardProcess> {
+  run.nodeward = await startNodeward({
+    dataDir: run.dirs.data,
+    logFile: join(run.dirs.logs, "nodeward.log"),
+    logLevel: run.options.logLevel,
+    diagnosticDir: run.dirs.profiles,
+    cpuProf: run.options.cpuProf,
+    heapSnapshots: run.options.heapSnapshots,
+  });
+  say(
+    `nodeward pid ${run.nodeward.pid} on L1 ${run.nodeward.ports.l1}, L2 ${run.nodeward.ports.l2}, API ${run.nodeward.api}`,
+  );
+  return run.nodeward;
+}
+
+function endpointOf(nw: NodewardProcess): Endpoint {
+  return { host: "127.0.0.1", l1Port: nw.ports.l1, l2Port: nw.ports.l2 };
+}
+
+/** Enrols what the cache lacks; returns identities for every agent and how the enrolment went. */
+async function ensureIdentities(
+  run: Run,
+  nw: NodewardProcess,
+): Promise<{
+  identities: AgentIdentity[];
+  enrolment: BenchResult["enrolment"];
+}> {
+  const caPem = nw.caPem();
+  const { clusterSize } = run.options;
+  const cached = run.cache.identities(caPem);
+  const missing = run.options.agents - cached.length;
+  if (missing <= 0) {
+    say(`using ${run.options.agents} of ${cached.length} cached identities`);
+    return { identities: cached.slice(0, run.options.agents), enrolment: "cached" };
+  }
+  say(`enrolling ${missing} machines (${cached.length} cached) through L1Sec Register`);
+  // agent i joins cluster c<i / clusterSize>; one multi-use token per cluster
+  const clusterOf = (i: number) => `c${String(Math.floor(i / clusterSize)).padStart(3, "0")}`;
+  const wanted = Array.from({ length: missing }, (_, k) => clusterOf(cached.length + k));
+  const api = apiClient(nw.api, nw.adminToken());
+  const tokens = new Map<string, string>();
+  for (const cluster of new Set(wanted)) {
+    const uses = wanted.filter((c) => c === cluster).length;
+    tokens.set(cluster, await api.createToken({ aid, cluster, ttlSeconds: 7_200, uses }));
+  }
+  const machines = wanted.map((cluster) => ({
+    machineId: randomUUID().replaceAll("-", ""),
+    cluster,
+    token: tokens.get(cluster) ?? "",
+  }));
+  const started = performance.now();
+  const timeoutMs = 60_000 + missing * 100;
+  const replies = await Promise.all(
+    chunks(machines, run.workers.length).map((part, i) =>
+      (run.workers[i] as WorkerHandle).request(
+        { kind: "enrol", endpoint: endpointOf(nw), caPem, aid, machines: part },
+        "enrolled",
+        timeoutMs,
+      ),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const fresh = replies.flatMap((r) => r.identities);
+  const failed = replies.reduce((n, r) => n + r.failures, 0);
+  for (const error of replies.flatMap((r) => r.errors).slice(0, 5)) say(`enrolment error: ${error}`);
+  const all = [...cached, ...fresh];
+  run.cache.save(caPem, all);
+  say(
+    `enrolled ${fresh.length} in ${seconds.toFixed(1)} s (${(fresh.length / seconds).toFixed(0)}/s), ${failed} failed`,
+  );
+  if (all.length < run.options.agents)
+    throw new Error(`only ${all.length} identities for ${run.options.agents} agents`);
+  return {
+    identities: all.slice(0, run.options.agents),
+    enrolment: { enrolled: fresh.length, failed, seconds, perSecond: fresh.length / seconds },
+  };
+}
+
+async function snapshot(nw: NodewardProcess): Promise<HeapSummary> {
+  const started = performance.now();
+  const file = await nw.heapSnapshot();
+  const summary = summariseSnapshot(file);
+  say(
+    `heap snapshot ${file}: ${(summary.totalBytes / MiB / 1024).toFixed(1)} MiB live, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return summary;
+}
+
+function heapFigures(
+  before: HeapSummary,
+  after: HeapSummary,
+  sessions: number,
+): NonNullable<BenchResult["heap"]> {
+  return {
+    beforeMiB: before.totalBytes / MiB / 1024,
+    afterMiB: after.totalBytes / MiB / 1024,
+    perSessionKiB: sessions ? (after.totalBytes - before.totalBytes) / 1024 / sessions : 0,
+    topGrowthPerSession: heapGrowth(before, after, 15).map((g) => ({
+      group: g.group,
+      bytes: sessions ? Math.round(g.bytes / sessions) : 0,
+      count: sessions ? Math.round((g.count / sessions) * 10) / 10 : 0,
+    })),
+  };
+}
+
+async function meanRssKiB(pid: number, samples: number): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < samples; i++) {
+    sum += rssKiB(pid) ?? 0;
+    if (i < samples - 1) await sleep(1_000);
+  }
+  return sum / samples;
+}
+
+async function connectAll(run: Run, nw: NodewardProcess) {
+  const progress = new Map<number, number>();
+  const ticker = setInterval(() => {
+    const done = [...progress.values()].reduce((a, b) => a + b, 0);
+    say(
+      `  connected ${done}/${run.options.agents}, nodeward RSS ${((rssKiB(nw.pid) ?? 0) / MiB).toFixed(0)} MiB`,
+    );
+  }, 5_000);
+  for (const worker of run.workers) worker.onProgress = (n) => progress.set(worker.options.index, n);
+  const cpuBefore = cpuSeconds(nw.pid) ?? 0;
+  const pressure = cpuPressureMeter();
+  const tcpBefore = tcpCounters();
+  const started = Date.now();
+  try {
+    const reports: ConnectReport[] = (
+      await Promise.all(run.workers.map((w) => w.request({ kind: "connect" }, "connected", 300_000)))
+    ).map((r) => r.report);
+    const lastHelloAt = Math.max(...reports.map((r) => r.lastHelloAt));
+    const connected = reports.reduce((n, r) => n + r.connected, 0);
+    const cpu = (cpuSeconds(nw.pid) ?? 0) - cpuBefore;
+    const span: Span = { start: started, end: lastHelloAt };
+    const tcpAfter = tcpCounters();
+    return {
+      span,
+      cpuPressure: pressure(),
+      tcp: {
+        listenOverflows: tcpAfter.listenOverflows - tcpBefore.listenOverflows,
+        synRetransmits: tcpAfter.synRetransmits - tcpBefore.synRetransmits,
+      },
+      agents: reports.reduce((n, r) => n + r.agents, 0),
+      connected,
+      failed: reports.reduce((n, r) => n + r.failed, 0),
+      retries: reports.reduce((n, r) => n + r.retries, 0),
+      allConnectedSeconds: (lastHelloAt - started) / 1000,
+      perAgentMs: rounded(summarise(reports.flatMap((r) => r.connectMs))),
+      helloRttMs: rounded(summarise(reports.flatMap((r) => r.helloRttMs))),
+      nodewardCpuSeconds: cpu,
+      nodewardCpuMsPerConnect: connected ? (cpu * 1000) / connected : 0,
+      workersCpuSeconds: reports.reduce((n, r) => n + r.workerCpuSeconds, 0),
+      workersEventLoopDelayP99Ms: reports.map((r) => Math.round(r.eventLoopDelayMs.p99)),
+      errors: reports.flatMap((r) => r.errors).slice(0, 10),
+      instructionsReceived: mergeCounts(reports.map((r) => r.instructions)),
+    };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+async function steadyWindow(run: Run, nw: NodewardProcess) {
+  const rss = sampleRss(nw.pid, 1_000);
+  const started = await Promise.all(
+    run.workers.map((w) => w.request({ kind: "window-start" }, "window-started", 10_000)),
+  );
+  const cpuBefore = cpuSeconds(nw.pid) ?? 0;
+  const pressure = cpuPressureMeter();
+  const windowStart = performance.now();
+  const wallStart = Date.now();
+  await sleep(run.options.steadySeconds * 1_000);
+  const cpu = (cpuSeconds(nw.pid) ?? 0) - cpuBefore;
+  const seconds = (performance.now() - windowStart) / 1000;
+  const windowPressure = pressure();
+  const reports: WindowReport[] = (
+    await Promise.all(run.workers.map((w) => w.request({ kind: "window-end" }, "window-report", 30_000)))
+  ).map((r) => r.report);
+  const memory = rss.stop();
+  const rtt = reports.flatMap((r) => r.rttMs);
+  const sum = (pick: (r: WindowReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
+  return {
+    memory,
+    cpuPressure: windowPressure,
+    span: { start: wallStart, end: wallStart + seconds * 1000 } satisfies Span,
+    instructionsConnectAndWarmup: mergeCounts(started.map((s) => s.instructionsSinceConnect)),
+    heartbeats: {
+      windowSeconds: Math.round(seconds * 10) / 10,
+      rttMs: rounded(summarise(rtt)),
+      sent: sum((r) => r.sent),
+      failed: sum((r) => r.failed),
+      skipped: sum((r) => r.skipped),
+      perSecond: rtt.length / seconds,
+      agentsWithBeat: sum((r) => r.agentsWithBeat),
+      disconnects: sum((r) => r.disconnects),
+      openSessionsAtEnd: sum((r) => r.openSessions),
+      instructionsReceived: mergeCounts(reports.map((r) => r.instructions)),
+    },
+    nodewardCpu: {
+      windowSeconds: seconds,
+      cpuSeconds: cpu,
+      cores: cpu / seconds,
+      microsPerHeartbeat: rtt.length ? (cpu * 1e6) / rtt.length : 0,
+    },
+    workers: {
+      count: reports.length,
+      cpuCores: sum((r) => r.workerCpuSeconds) / seconds,
+      rssMiB: reports.map((r) => r.workerRssKiB / MiB),
+      eventLoopDelayP99Ms: reports.map((r) => r.eventLoopDelayMs.p99),
+    },
+  };
+}
+
+/** GET_NODE_STATUS to a sample of nodes, one after another, through POST /api/nodes/:nid/instructions. */
+async function sampleInstructions(nw: NodewardProcess, identities: AgentIdentity[], count: number) {
+  const api = apiClient(nw.api, nw.adminToken());
+  const rtt: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const nid = (identities[Math.floor(Math.random() * identities.length)] as AgentIdentity).nid;
+    const started = performance.now();
+    try {
+      const answer = await api.instruction(nid, "GET_NODE_STATUS", {}, 30);
+      if (answer.type !== "NODE_STATUS")
+        throw new Error(`answered ${answer.type}: ${JSON.stringify(answer)}`);
+      rtt.push(performance.now() - started);
+    } catch (err) {
+      if (errors.length < 5) errors.push(errorMessage(err));
+    }
+  }
+  return { sent: count, ok: rtt.length, errors, rttMs: rounded(summarise(rtt)) };
+}
+
+async function benchmark(run: Run): Promise<BenchResult> {
+  const { options } = run;
+  const startedAt = new Date().toISOString();
+  const machine = describeMachine();
+  const code = describeCode(new URL("../", import.meta.url).pathname);
+  run.workers = Array.from(
+    { length: options.workers },
+    (_, index) =>
+      new WorkerHandle(
+        {
+          index,
+          heartbeatMs: options.heartbeatMs,
+          connectConcurrency: options.connectConcurrency,
+          enrolConcurrency: options.enrolConcurrency,
+          wireguard: options.wireguard,
+        },
+        run.dirs.logs,
+      ),
+  );
+  await Promise.all(run.workers.map((w) => w.request(undefined, "ready", 60_000)));
+  say(`${run.workers.length} workers up (pids ${run.workers.map((w) => w.pid).join(", ")})`);
+
+  let nw = await startMeasuredNodeward(run);
+  const { identities, enrolment } = await ensureIdentities(run, nw);
+  if (enrolment !== "cached") {
+    // the measured process must not carry the enrolment's garbage: every run starts from the same state
+    await nw.stop();
+    nw = await startMeasuredNodeward(run);
+  }
+  const caPem = nw.caPem();
+  const parts = chunks(identities, run.workers.length);
+  await Promise.all(
+    run.workers.map((w, i) =>
+      w.request(
+        { kind: "prepare", endpoint: endpointOf(nw), caPem, identities: parts[i] ?? [] },
+        "prepared",
+        60_000,
+      ),
+    ),
+  );
+
+  await sleep(2_000);
+  const baselineKiB = await meanRssKiB(nw.pid, 3);
+  say(`nodeward idle RSS ${(baselineKiB / MiB).toFixed(1)} MiB`);
+  const heapBefore = options.heapSnapshots ? await snapshot(nw) : undefined;
+  say(`connecting ${options.agents} agents`);
+  const connect = await connectAll(run, nw);
+  const afterConnectKiB = rssKiB(nw.pid) ?? 0;
+  const { span: _span, cpuPressure: connectPressure, ...connectFigures } = connect;
+  say(
+    `${connect.connected}/${connect.agents} connected in ${connect.allConnectedSeconds.toFixed(2)} s; RSS ${(afterConnectKiB / MiB).toFixed(1)} MiB`,
+  );
+  if (connect.connected === 0) throw new Error(`no agent connected: ${connect.errors.join("; ")}`);
+
+  const warmupMs = options.warmupSeconds * 1_000;
+  say(`warm-up ${warmupMs / 1000} s, then a ${options.steadySeconds} s steady window`);
+  await sleep(warmupMs);
+  const steady = await steadyWindow(run, nw);
+  say(`window done: ${steady.heartbeats.rttMs.count} heartbeats, p99 ${steady.heartbeats.rttMs.p99} ms`);
+
+  const instructions = await sampleInstructions(nw, identities, options.instructions);
+  const endKiB = rssKiB(nw.pid) ?? 0;
+  const heap = heapBefore ? heapFigures(heapBefore, await snapshot(nw), connect.connected) : undefined;
+  await Promise.all(run.workers.map((w) => w.request({ kind: "quiesce" }, "quiesced", 10_000)));
+  const shutdownMs = await nw.stop();
+  const exitedAt = Date.now();
+  const beforeExit = (span: Span): [number, number] => [
+    (exitedAt - span.start) / 1000,
+    (exitedAt - span.end) / 1000,
+  ];
+  await Promise.all(run.workers.map((w) => w.stop()));
+
+  const { workDir: _w, fresh: _f, ...shownOptions } = options;
+  return {
+    startedAt,
+    machine,
+    code,
+    options: shownOptions,
+    clusters: new Set(identities.map((i) => i.cluster)).size,
+    cpuPressure: { connect: connectPressure, steady: steady.cpuPressure },
+    enrolment,
+    connect: { ...connectFigures, instructionsReceivedWithWarmup: steady.instructionsConnectAndWarmup },
+    memory: rounded({
+      baselineMiB: baselineKiB / MiB,
+      afterConnectMiB: afterConnectKiB / MiB,
+      steadyMeanMiB: steady.memory.meanKiB / MiB,
+      steadyMaxMiB: steady.memory.maxKiB / MiB,
+      endMiB: endKiB / MiB,
+      perSessionKiB: connect.connected ? (steady.memory.meanKiB - baselineKiB) / connect.connected : 0,
+    }),
+    heartbeats: steady.heartbeats,
+    nodewardCpu: rounded(steady.nodewardCpu, 4),
+    workers: steady.workers,
+    instructions,
+    ...(heap ? { heap } : {}),
+    shutdownSeconds: shutdownMs / 1000,
+    nodewardPid: nw.pid,
+    phasesBeforeExitSeconds: { connect: beforeExit(connect.span), steady: beforeExit(steady.span) },
+    loadAverage1mAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+}
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === "help") {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const options = parsed;
+  const fdLimit = openFilesLimit();
+  if (fdLimit < options.agents + 512) {
+    throw new Error(
+      `open-file limit ${fdLimit} is too low for ${options.agents} agents (nodeward holds one socket per agent); run \`ulimit -n ${options.agents + 1024}\` first`,
+    );
+  }
+  if (options.fresh) rmSync(options.workDir, { recursive: true, force: true });
+  const dirs = {
+    data: join(options.workDir, "nodeward"),
+    logs: join(options.workDir, "logs"),
+    results: join(options.workDir, "results"),
+    profiles: join(options.workDir, "profiles"),
+  };
+  mkdirSync(options.workDir, { recursive: true });
+  const cache = new IdentityCache(join(options.workDir, "identities.json"), dirs.data, options);
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const run: Run = { options, dirs, cache, nodeward: undefined, workers: [] };
+
+  // every child dies with us, whatever the reason
+  process.on("exit", () => killAll(run));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping nodeward and workers`);
+      killAll(run);
+      process.exit(130);
+    });
+  }
+  const deadline = setTimeout(() => {
+    say(`hard stop after ${options.maxMinutes} min`);
+    killAll(run);
+    process.exit(2);
+  }, options.maxMinutes * 60_000);
+  deadline.unref();
+
+  const result = await benchmark(run);
+  const stamp = result.startedAt.replaceAll(":", "").replace(/\..*/, "");
+  const file = join(dirs.results, `agents-${options.agents}-${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${formatResult(result)}\nresults      ${file}\nlogs         ${dirs.logs}\n`);
+  clearTimeout(deadline);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    say(`failed: ${errorMessage(err)}`);
+    process.exit(1);
+  },
+);
