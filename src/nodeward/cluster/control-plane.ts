@@ -1,20 +1,16 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import type { Clock, Timer } from "../../common/clock.js";
+import type { Clock } from "../../common/clock.js";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import type { ClusterView, ControlPlaneNode } from "../hub/cluster-view.js";
 import type { Hub } from "../hub/hub.js";
 import type { NodeRecord, Repository } from "../store/repository.js";
+import { ClusterDebounce, type ClusterRef } from "./cluster-debounce.js";
 
 export const controlPlaneEndpointsType = "RUNOS_SET_CONTROL_PLANE_ENDPOINTS";
 export const controlPlaneEndpointsCapability = "cp-endpoints-push";
 export const defaultKubeApiPort = 6443;
-
-interface ClusterRef {
-  aid: string;
-  cluster: string;
-}
 
 export interface ControlPlaneDeps {
   store: Repository;
@@ -64,10 +60,12 @@ function compareAddresses(a: string, b: string): number {
  * never pushed (agents keep their backends). Original agents poll GetControlPlaneNodes instead.
  */
 export class ControlPlaneEndpoints {
-  private readonly pending = new Map<string, Timer>();
+  private readonly debounce: ClusterDebounce;
   private readonly lastPushed = new Map<string, string>();
 
-  constructor(private readonly deps: ControlPlaneDeps) {}
+  constructor(private readonly deps: ControlPlaneDeps) {
+    this.debounce = new ClusterDebounce(deps.clock, (ref) => this.pushCluster(ref));
+  }
 
   async nodesFor(ref: ClusterRef): Promise<ControlPlaneNode[]> {
     return controlPlaneNodesOf(
@@ -78,15 +76,7 @@ export class ControlPlaneEndpoints {
 
   /** Something that may change the cluster's list happened: push to everyone, debounced. */
   changed(ref: ClusterRef, delayMs = this.deps.debounceMs ?? 100): void {
-    const key = `${ref.aid}/${ref.cluster}`;
-    if (this.pending.has(key)) return;
-    this.pending.set(
-      key,
-      this.deps.clock.setTimeout(() => {
-        this.pending.delete(key);
-        void this.pushCluster(ref);
-      }, delayMs),
-    );
+    this.debounce.schedule(ref, delayMs);
   }
 
   /** A node announced itself (hello): it gets the list again even if it looks unchanged. */
@@ -109,8 +99,7 @@ export class ControlPlaneEndpoints {
   }
 
   stop(): void {
-    for (const timer of this.pending.values()) timer.cancel();
-    this.pending.clear();
+    this.debounce.stop();
   }
 
   private async pushCluster(ref: ClusterRef): Promise<void> {

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import type { Clock, Timer } from "../../common/clock.js";
+import type { Clock } from "../../common/clock.js";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import type { Hub } from "../hub/hub.js";
 import type { Presence } from "../hub/presence.js";
 import { type InstallCommand, wireguardInstallCommands } from "../recipes/wireguard.js";
 import type { NodeRecord, Repository } from "../store/repository.js";
+import { ClusterDebounce, type ClusterRef } from "./cluster-debounce.js";
 import { peerIp } from "./endpoints.js";
 import { clusterSubnet } from "./ipam.js";
 import { chooseListenPort, wg0DefaultPort } from "./listen-port.js";
@@ -33,11 +34,6 @@ export interface OverlayDeps {
   pushTimeoutMs?: number;
 }
 
-interface ClusterRef {
-  aid: string;
-  cluster: string;
-}
-
 export const userPeersType = "RUNOS_SET_USER_PEERS";
 export const userPeersCapability = "wg1-users";
 export const peersDeltaType = "RUNOS_VPN_PEERS_DELTA";
@@ -58,7 +54,7 @@ interface ClusterChange {
  * (SET_VPN_PEERS, fullState). A node whose set did not change hears nothing.
  */
 export class Overlay {
-  private readonly pending = new Map<string, Timer>();
+  private readonly debounce: ClusterDebounce;
   private readonly lastPushed = new Map<string, string>();
   private readonly lastUserPush = new Map<string, string>();
   /** Per cluster: each member's peer facts at the last push (memory linear in nodes). */
@@ -68,7 +64,9 @@ export class Overlay {
   /** Bytes of peer payloads sent, for benchmarks. */
   readonly sent = { fullBytes: 0, deltaBytes: 0, full: 0, delta: 0 };
 
-  constructor(private readonly deps: OverlayDeps) {}
+  constructor(private readonly deps: OverlayDeps) {
+    this.debounce = new ClusterDebounce(deps.clock, (ref) => this.pushCluster(ref));
+  }
 
   async inputs(ref: ClusterRef): Promise<PeerInputs> {
     const nodes = await this.deps.store.liveNodesOfCluster(ref.aid, ref.cluster);
@@ -112,15 +110,7 @@ export class Overlay {
 
   /** Something peer-relevant changed in the cluster: push to everyone, debounced. */
   changed(ref: ClusterRef, delayMs = this.deps.debounceMs ?? 100): void {
-    const key = `${ref.aid}/${ref.cluster}`;
-    if (this.pending.has(key)) return;
-    this.pending.set(
-      key,
-      this.deps.clock.setTimeout(() => {
-        this.pending.delete(key);
-        void this.pushCluster(ref);
-      }, delayMs),
-    );
+    this.debounce.schedule(ref, delayMs);
   }
 
   /** A node (re)connected: it gets its full set again even if it looks unchanged. */
@@ -136,8 +126,7 @@ export class Overlay {
   }
 
   stop(): void {
-    for (const timer of this.pending.values()) timer.cancel();
-    this.pending.clear();
+    this.debounce.stop();
   }
 
   private async pushCluster(ref: ClusterRef): Promise<void> {

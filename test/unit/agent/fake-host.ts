@@ -2,6 +2,7 @@ import type { PeerStore, StoredPeers } from "../../../src/agent/host/peer-store.
 import type { HostPorts } from "../../../src/agent/host/ports.js";
 import type { ApplyPeersResult, WgPeerStatus, WireGuardPort } from "../../../src/agent/host/wireguard.js";
 import { type PeerChange, planPeerChanges } from "../../../src/agent/host/wireguard-plan.js";
+import { silentLogger } from "../../../src/common/log.js";
 
 /** An in-memory WireGuard device: applies plans like the real port and counts transactions. */
 export class FakeWireGuard implements WireGuardPort {
@@ -105,4 +106,26 @@ export function createFakeHost(overrides: Partial<HostPorts> = {}): HostPorts {
     routes: { syncHostRoutes: async () => ({ added: 0, removed: 0 }) },
     ...overrides,
   };
+}
+
+/** Three valid WireGuard public keys for peer tests. */
+export const testKeys = [
+  "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
+  "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=",
+  "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=",
+] as const;
+
+/** A fake host with wg0 up, and the context a handler gets. */
+export function wireguardHandlerSetup() {
+  const wireguard = new FakeWireGuard();
+  wireguard.createInterface("wg0");
+  const host = createFakeHost({ wireguard });
+  const ctx = {
+    host,
+    tag: "t",
+    log: silentLogger(),
+    signal: new AbortController().signal,
+    node: () => ({ nid: "n1", ip: "198.18.0.10" }),
+  };
+  return { wireguard, host, ctx };
 }

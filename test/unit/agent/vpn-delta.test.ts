@@ -2,26 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setVpnPeers } from "../../../src/agent/instructions/set-vpn-peers.js";
 import { vpnPeersDelta } from "../../../src/agent/instructions/vpn-peers-delta.js";
-import { silentLogger } from "../../../src/common/log.js";
-import { createFakeHost, FakeWireGuard } from "./fake-host.js";
+import { testKeys, wireguardHandlerSetup } from "./fake-host.js";
 
-const keyA = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
-const keyB = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
-const keyC = "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=";
+const [keyA, keyB, keyC] = testKeys;
 
-function setup() {
-  const wireguard = new FakeWireGuard();
-  wireguard.createInterface("wg0");
-  const host = createFakeHost({ wireguard });
-  const ctx = {
-    host,
-    tag: "t",
-    log: silentLogger(),
-    signal: new AbortController().signal,
-    node: () => ({ nid: "n1", ip: "198.18.0.10" }),
-  };
-  return { wireguard, host, ctx };
-}
+const setup = wireguardHandlerSetup;
 
 test("a delta touches only the named peers, in one transaction, and updates the persisted set", async () => {
   const { wireguard, host, ctx } = setup();

@@ -10,6 +10,7 @@ import {
 import { chooseListenPort } from "../../../src/nodeward/cluster/listen-port.js";
 import { desiredPeersFor, userGateway } from "../../../src/nodeward/cluster/peers.js";
 import type { NodeRecord } from "../../../src/nodeward/store/repository.js";
+import { nodeRecord } from "./node-record.js";
 
 test("IPAM: a /24 per cluster, .1-.253 for nodes, .254 for the VIP, users in 172.24.200.0/21", () => {
   assert.equal(clusterIndices.includes(200), false);
@@ -54,38 +55,7 @@ test("listen ports: distinct behind one NAT, never wg1's 51821", () => {
   assert.equal(chooseListenPort([51820, 51822]), 51823);
 });
 
-function node(nid: string, fields: Partial<NodeRecord>): NodeRecord {
-  return {
-    nid,
-    aid: "acme",
-    cluster: "c",
-    machineId: nid,
-    os: "debian-12",
-    hostname: nid,
-    createdAt: 0,
-    version: null,
-    isCp: false,
-    isWorker: false,
-    k8sStatus: null,
-    externalIp: null,
-    nodeIp: null,
-    vpnIp: null,
-    deletedAt: null,
-    replacedBy: null,
-    lastSeenAt: null,
-    observedAddr: null,
-    installStatus: null,
-    installStatusAt: null,
-    vpnPubKey: null,
-    vpnEndpoint: null,
-    nodeIsReady: false,
-    overlayIp: null,
-    listenPort: null,
-    installIp: null,
-    role: "worker",
-    ...fields,
-  };
-}
+const node = nodeRecord;
 
 test("each node's peer set: every other member, endpoint per NAT situation, port, user routes via the gateway", () => {
   const nodes = [

@@ -8,6 +8,7 @@ import type { PresenceView } from "../../../src/nodeward/hub/presence.js";
 import type { InstructionAnswer } from "../../../src/nodeward/hub/session.js";
 import type { ClusterRecord, NodeRecord, NodeRole } from "../../../src/nodeward/store/repository.js";
 import { ManualClock } from "../../nodeward/helpers/manual-clock.js";
+import { nodeRecord } from "./node-record.js";
 
 const ref = { aid: "acme", cluster: "c" };
 const vip = "172.24.5.254";
@@ -310,35 +311,7 @@ test("presence changes of workers cost no evaluation; a control plane's do", asy
 });
 
 function node(nid: string, role: NodeRole, order: number): NodeRecord {
-  return {
-    nid,
-    aid: "acme",
-    cluster: "c",
-    machineId: nid,
-    os: "debian-12",
-    hostname: nid,
-    createdAt: order,
-    version: null,
-    isCp: false,
-    isWorker: false,
-    k8sStatus: null,
-    externalIp: null,
-    nodeIp: null,
-    vpnIp: null,
-    deletedAt: null,
-    replacedBy: null,
-    lastSeenAt: null,
-    observedAddr: null,
-    installStatus: null,
-    installStatusAt: null,
-    vpnPubKey: null,
-    vpnEndpoint: null,
-    nodeIsReady: false,
-    overlayIp: `172.24.5.${order + 1}`,
-    listenPort: null,
-    installIp: null,
-    role,
-  };
+  return nodeRecord(nid, { createdAt: order, overlayIp: `172.24.5.${order + 1}`, role });
 }
 
 function flush(): Promise<void> {
