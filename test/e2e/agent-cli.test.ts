@@ -30,6 +30,11 @@ test("an unregistered node gets one clear failure and exit 1", async () => {
   const json = await agent.cli(["certificate", "status", "--json"]);
   assert.equal(json.code, 1);
   assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, "NA_CERT_INVALID");
+  for (const group of ["sync", "certificate", "kubeproxy", "etcd"]) {
+    const bare = await agent.cli([group]);
+    assert.equal(bare.code, 0, `bare \`runos ${group}\` prints help and exits 0`);
+    assert.match(bare.stdout, /Usage: runos/);
+  }
   const usage = await agent.cli(["register", "--server", "x"]);
   assert.equal(usage.code, 1);
   assert.match(usage.stderr, /NA_USAGE/);

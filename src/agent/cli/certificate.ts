@@ -2,15 +2,12 @@ import type { Command } from "commander";
 import { loadConfig } from "../identity/config.js";
 import { identityPaths, readCertificateInfo } from "../identity/files.js";
 import { renewCertificate } from "../identity/renewal.js";
-import type { CommandSpec } from "./command.js";
+import { type CommandSpec, commandGroup } from "./command.js";
 
 const dayMs = 24 * 3600 * 1000;
 
 function certificateGroup(program: Command): Command {
-  return (
-    (program.commands.find((c) => c.name() === "certificate") as Command | undefined) ??
-    program.command("certificate").description("Inspect or renew the node's mTLS certificate")
-  );
+  return commandGroup(program, "certificate", "Inspect or renew the node's mTLS certificate");
 }
 
 export const certificateStatusCommand: CommandSpec = {

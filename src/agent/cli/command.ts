@@ -26,3 +26,15 @@ export interface CommandSpec {
   /** Long-running commands (agent, logs -f) print as they go and return no data. */
   streaming?: boolean;
 }
+
+/**
+ * A parent command (`runos certificate`, `runos sync`, ...), created once however many of its
+ * subcommands register. Run bare, it prints its help and exits 0 (spec 6.1).
+ */
+export function commandGroup(program: Command, name: string, description: string): Command {
+  const existing = program.commands.find((c) => c.name() === name) as Command | undefined;
+  if (existing) return existing;
+  const group = program.command(name).description(description);
+  group.action(() => group.help());
+  return group;
+}

@@ -9,7 +9,7 @@ import { configuredEtcdPort, type EtcdOverrides } from "../etcd/settings.js";
 import { canonicalIp, describeTarget, type RemovalTarget } from "../etcd/target.js";
 import type { EtcdPort } from "../host/etcd.js";
 import { execArgv } from "../host/exec.js";
-import type { CommandContext, CommandSpec } from "./command.js";
+import { type CommandContext, type CommandSpec, commandGroup } from "./command.js";
 import type { Io } from "./io.js";
 
 export interface EtcdCliDeps {
@@ -26,13 +26,7 @@ const defaultDeps: EtcdCliDeps = {
 };
 
 function etcdGroup(program: Command): Command {
-  const existing = program.commands.find((c) => c.name() === "etcd") as Command | undefined;
-  if (existing) return existing;
-  const group = program
-    .command("etcd")
-    .description("Inspect and change this control plane's etcd membership");
-  group.action(() => group.help()); // bare `runos etcd` prints help and exits 0 (spec 6.1)
-  return group;
+  return commandGroup(program, "etcd", "Inspect and change this control plane's etcd membership");
 }
 
 function connectionOptions(command: Command): Command {

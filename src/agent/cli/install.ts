@@ -18,7 +18,7 @@ import { createL2Client, describeGrpcError } from "../link/clients.js";
 import { endpointFromConfig } from "../link/endpoints.js";
 import { sendNodelog } from "../link/nodelog.js";
 import { syncVpn } from "../vpn/sync.js";
-import type { CommandContext, CommandSpec } from "./command.js";
+import { type CommandContext, type CommandSpec, commandGroup } from "./command.js";
 
 export function createHost(ctx: CommandContext): HostPorts {
   return {
@@ -115,9 +115,7 @@ export const installWireguardCommand: CommandSpec = {
 
 export const syncVpnCommand: CommandSpec = {
   define: (program) => {
-    const sync =
-      (program.commands.find((c) => c.name() === "sync") as Command | undefined) ??
-      program.command("sync").description("Pull state from the control plane now");
+    const sync = commandGroup(program, "sync", "Pull state from the control plane now");
     return sync
       .command("vpn")
       .description("Pull and apply this node's WireGuard peers")

@@ -9,7 +9,7 @@ import { identityPaths, readIdentity } from "../identity/files.js";
 import { applyControlPlaneEndpoints } from "../kubeproxy/apply.js";
 import { createL2Client, describeGrpcError } from "../link/clients.js";
 import { endpointFromConfig } from "../link/endpoints.js";
-import type { CommandContext, CommandSpec } from "./command.js";
+import { type CommandContext, type CommandSpec, commandGroup } from "./command.js";
 
 export interface KubeproxyCliDeps {
   haproxy(ctx: CommandContext, configPath?: string): HaproxyPort;
@@ -43,10 +43,7 @@ export interface BackendView {
 }
 
 function kubeproxyGroup(program: Command): Command {
-  return (
-    (program.commands.find((c) => c.name() === "kubeproxy") as Command | undefined) ??
-    program.command("kubeproxy").description("The local Kubernetes API load balancer (HAProxy on port 6446)")
-  );
+  return commandGroup(program, "kubeproxy", "The local Kubernetes API load balancer (HAProxy on port 6446)");
 }
 
 export function createKubeproxyCommands(deps: KubeproxyCliDeps = defaultDeps): {
