@@ -158,8 +158,18 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
           version: nodewardVersion,
           capabilities: nodewardCapabilities,
           onNodeChanged: (session, why) => {
-            if (why === "hello") controlPlane.sessionOpened(session);
-            return why === "hello" ? overlay?.sessionOpened(session) : overlay?.changed(session, 1_500);
+            if (why === "hello") {
+              controlPlane.sessionOpened(session);
+              overlay?.sessionOpened(session);
+              return;
+            }
+            // Every session's first heartbeat "reports" an address; only a different one matters.
+            void store.getNode(session.nid).then(
+              (node) => {
+                if (node?.nodeIp !== session.reportedNodeIp) overlay?.changed(session, 1_500);
+              },
+              () => overlay?.changed(session, 1_500),
+            );
           },
         },
       },

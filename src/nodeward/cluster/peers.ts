@@ -23,7 +23,8 @@ export interface PeerInputs {
 }
 
 export function addressesOf(node: NodeRecord, observed: string | null): NodeAddresses {
-  return { reported: node.vpnEndpoint || node.nodeIp || "", observed: peerIp(observed ?? node.observedAddr) };
+  // The heartbeat's address is the freshest; ManualSync's (or an original agent's) is the fallback.
+  return { reported: node.nodeIp || node.vpnEndpoint || "", observed: peerIp(observed ?? node.observedAddr) };
 }
 
 /** Nodes that can be peers: they have an overlay address and a WireGuard key. */
