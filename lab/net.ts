@@ -1,11 +1,26 @@
 // Links, addresses and the NAT ruleset, all through `ip -n` (netlink; no mount ns needed) or inside a
 // host. Every link is created inside a lab namespace: nothing is ever added to the VM's root netns.
+import { createHash } from "node:crypto";
 import { execOk } from "./host.js";
 import type { LabHost } from "./paths.js";
 import { runOk } from "./run.js";
 
 export async function addBridge(on: LabHost, bridge: string): Promise<void> {
-  await runOk(["ip", "-n", on.netns, "link", "add", bridge, "type", "bridge"]);
+  // A fixed MAC: a bridge otherwise takes the lowest MAC of its ports, so plugging in a new host
+  // could change the gateway's MAC under its neighbours' ARP caches and drop their traffic for
+  // seconds (seen as lost pings while a host joined).
+  await runOk([
+    "ip",
+    "-n",
+    on.netns,
+    "link",
+    "add",
+    bridge,
+    "address",
+    bridgeMac(on.netns, bridge),
+    "type",
+    "bridge",
+  ]);
   await runOk(["ip", "-n", on.netns, "link", "set", bridge, "up"]);
 }
 
@@ -156,4 +171,11 @@ export async function disableBridgeNetfilter(host: LabHost): Promise<void> {
   for (const family of ["iptables", "ip6tables", "arptables"]) {
     await setSysctl(host, `net.bridge.bridge-nf-call-${family}`, "0").catch(() => {});
   }
+}
+
+/** A stable, locally administered unicast MAC derived from the bridge's namespace and name. */
+function bridgeMac(netns: string, bridge: string): string {
+  const digest = createHash("sha256").update(`${netns}/${bridge}`).digest();
+  const bytes = [0x02, digest[0] ?? 0, digest[1] ?? 0, digest[2] ?? 0, digest[3] ?? 0, digest[4] ?? 0];
+  return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
