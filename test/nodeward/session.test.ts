@@ -105,3 +105,45 @@ test("presence writes once per tick, one entry per node, however many heartbeats
   assert.equal(batches.length, 1, "no write when nothing changed");
   await presence.stop();
 });
+
+test("heartbeats that change nothing but the time are written at most every 30 s; a change goes out at the next tick", async () => {
+  const batches: PresenceUpdate[][] = [];
+  const store = {
+    recordPresence: async (b: readonly PresenceUpdate[]) => void batches.push([...b]),
+  } as unknown as Repository;
+  const clock = new ManualClock();
+  const presence = new Presence({ store, clock, log: silentLogger(), offlineAfterMs: 60_000, tickMs: 1_000 });
+  presence.start();
+  const status = {
+    version: "1",
+    isCp: false,
+    isWorker: true,
+    k8sStatus: "ready",
+    externalIp: null,
+    nodeIp: "10.0.0.5",
+    vpnIp: null,
+    hostname: null,
+  };
+  presence.connected("n-a", "addr");
+  presence.heartbeat("n-a", status);
+  clock.advance(1_000);
+  await presence.flush();
+  assert.equal(batches.length, 1);
+  for (let second = 0; second < 25; second += 5) {
+    presence.heartbeat("n-a", status); // every 5 s, same content
+    clock.advance(5_000);
+    await presence.flush();
+  }
+  assert.equal(batches.length, 1, "no write for liveness alone within 30 s");
+  presence.heartbeat("n-a", { ...status, k8sStatus: "not_ready" });
+  clock.advance(1_000);
+  await presence.flush();
+  assert.equal(batches.length, 2, "a changed status is written at the next tick");
+  clock.advance(31_000);
+  await presence.flush(); // let the ticks' shared write settle
+  presence.heartbeat("n-a", { ...status, k8sStatus: "not_ready" });
+  clock.advance(1_000);
+  await presence.flush();
+  assert.equal(batches.length, 3, "liveness is refreshed after 30 s");
+  await presence.stop();
+});

@@ -9,6 +9,11 @@ export interface PresenceOptions {
   log: Logger;
   offlineAfterMs: number;
   tickMs: number;
+  /**
+   * A heartbeat that changes nothing but the time is written at most this often: at 10,000
+   * nodes a write per heartbeat would stall the event loop every tick for nothing (default 30 s).
+   */
+  livenessWriteMs?: number;
 }
 
 export interface PresenceView {
@@ -22,6 +27,8 @@ export interface PresenceView {
 interface Entry extends PresenceView {
   /** The latest unwritten change; at most one per node, whatever the heartbeat rate. */
   dirty: PresenceUpdate | undefined;
+  /** What the store holds for this node since the last write, and when it was written. */
+  written: { at: number; content: string } | undefined;
 }
 
 /**
@@ -97,7 +104,7 @@ export class Presence {
         connectedAt: null,
         observedAddr: null,
       };
-    const { dirty: _dirty, ...view } = entry;
+    const { dirty: _dirty, written: _written, ...view } = entry;
     return view;
   }
 
@@ -133,7 +140,9 @@ export class Presence {
   private async writePending(): Promise<void> {
     const batch: PresenceUpdate[] = [];
     for (const entry of this.entries.values()) {
-      if (entry.dirty) batch.push(entry.dirty);
+      if (!entry.dirty) continue;
+      batch.push(entry.dirty);
+      entry.written = { at: entry.dirty.lastSeenAt, content: contentOf(entry.dirty) };
       entry.dirty = undefined;
     }
     if (batch.length === 0) return;
@@ -164,6 +173,7 @@ export class Presence {
         connectedAt: null,
         observedAddr: null,
         dirty: undefined,
+        written: undefined,
       };
       this.entries.set(nid, entry);
     }
@@ -171,11 +181,24 @@ export class Presence {
   }
 
   private markDirty(nid: string, entry: Entry, now: number, status: HeartbeatStatus | undefined): void {
-    entry.dirty = {
+    const update = {
       nid,
       lastSeenAt: now,
       observedAddr: entry.observedAddr,
       status: status ?? entry.dirty?.status,
     };
+    const unchanged = entry.written !== undefined && entry.written.content === contentOf(update);
+    if (
+      !entry.dirty &&
+      unchanged &&
+      now - (entry.written?.at ?? 0) < (this.options.livenessWriteMs ?? 30_000)
+    )
+      return;
+    entry.dirty = update;
   }
+}
+
+/** Everything a presence write stores except the time. */
+function contentOf(update: PresenceUpdate): string {
+  return JSON.stringify([update.observedAddr, update.status ?? null]);
 }
