@@ -3,7 +3,6 @@
 // nodeward API and enrolment reached from the VM through relays.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -25,6 +24,7 @@ import {
 import { generateNodeKeyAndCsr } from "../../src/common/pki.js";
 import { Nodeward as L1Service } from "../../src/wire/gen/runos/nodeward/proto/l1sec/nodeward_l1sec_pb.js";
 import { createTypedClient, grpc } from "../../src/wire/grpc.js";
+import type { LabApi } from "./nodeward-api.js";
 
 export const NODE = process.execPath;
 
@@ -222,39 +222,7 @@ export async function agentConnected(
   );
 }
 
-/** nodeward's HTTP API from the VM (a relay into the nodeward host), with the admin token. */
-export async function nodewardApi(lab: RunosLab) {
-  const host = lab.nodewardHost.host;
-  const relay = await exposeHostPort(host, { ip: "127.0.0.1", port: 8080 });
-  const token = (await exec(host, ["cat", "/var/lib/nodeward/admin.token"])).stdout.trim();
-  const call = <T>(method: string, path: string, body?: unknown) =>
-    new Promise<T>((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: relay.socketPath,
-          path: `/api${path}`,
-          method,
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (d) => (text += d));
-          res.on("end", () =>
-            (res.statusCode ?? 500) < 300
-              ? resolve(JSON.parse(text) as T)
-              : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-  return {
-    call,
-    setRole: (nid: string, role: "control-plane" | "worker") => call("PUT", `/nodes/${nid}/role`, { role }),
-    close: () => relay.close(),
-  };
-}
+export { openNodewardApi as nodewardApi } from "./nodeward-api.js";
 
 /**
  * Enrols `count` nodes that stand for control-plane machines (no agent): through the L1Sec port,
@@ -262,7 +230,7 @@ export async function nodewardApi(lab: RunosLab) {
  */
 export async function enrolStandIns(
   lab: RunosLab,
-  api: Awaited<ReturnType<typeof nodewardApi>>,
+  api: LabApi,
   count: number,
 ): Promise<{ nid: string; overlayIp: string }[]> {
   const host = lab.nodewardHost;

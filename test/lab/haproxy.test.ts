@@ -22,6 +22,7 @@ import {
   startLoad,
   waitForServers,
 } from "./haproxy-support.js";
+import type { LabApi } from "./nodeward-api.js";
 import { labSuite } from "./support.js";
 
 const prefix = "thp";
@@ -30,7 +31,7 @@ const apiPort = 6443;
 labSuite("Kubernetes API load balancer (HAProxy on 6446)", { timeout: 120_000 }, () => {
   let lab: RunosLab;
   let tls: ReturnType<typeof makeTlsDir>;
-  let api: Awaited<ReturnType<typeof nodewardApi>>;
+  let api: LabApi;
   let cps: { name: string; nid: string; overlayIp: string; backend: LabProcess; server: string }[] = [];
   const lb = () => {
     const node = lab.nodes.get("lb");

@@ -1,55 +1,6 @@
-// Probes for the VIP lab test: who holds the VIP (sampled every 100 ms), ping gaps, ARP entries,
-// and nodeward's HTTP API through a relay (the CLI costs a Node start-up per call).
-import { request } from "node:http";
-import { exec, exposeHostPort, type LabHost } from "../../lab/index.js";
-import type { RunosLab } from "../../lab/runos-cluster.js";
+import { exec, type LabHost } from "../../lab/index.js";
 
-export interface LabApi {
-  setRole(nid: string, role: "control-plane" | "worker"): Promise<unknown>;
-  /** POST /nodes/:nid/instructions: the agent's answer. */
-  instruct<T>(nid: string, type: string, payload: unknown): Promise<T>;
-  online(nid: string): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-export async function openApi(lab: RunosLab): Promise<LabApi> {
-  const host = lab.nodewardHost.host;
-  const relay = await exposeHostPort(host, { ip: "127.0.0.1", port: 8080 });
-  const token = (await exec(host, ["cat", "/var/lib/nodeward/admin.token"])).stdout.trim();
-  const call = <T>(method: string, path: string, body?: unknown) =>
-    new Promise<T>((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: relay.socketPath,
-          path: `/api${path}`,
-          method,
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (d) => {
-            text += d;
-          });
-          res.on("end", () =>
-            (res.statusCode ?? 500) < 300
-              ? resolve(JSON.parse(text) as T)
-              : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
-          );
-        },
-      );
-      req.on("error", reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-  return {
-    setRole: (nid, role) => call("PUT", `/nodes/${nid}/role`, { role }),
-    instruct: (nid, type, payload) =>
-      call("POST", `/nodes/${nid}/instructions`, { type, payload, timeoutSeconds: 10 }),
-    online: async (nid) => (await call<{ online?: boolean }>("GET", `/nodes/${nid}`)).online === true,
-    close: async () => {
-      await relay.close();
-    },
-  };
-}
+export { type LabApi, openNodewardApi as openApi } from "./nodeward-api.js";
 
 /** True when the host has one of the addresses as a /32 on any interface (`ip -4 -o addr show`). */
 export async function holdsAny(host: LabHost, addresses: readonly string[]): Promise<boolean> {

@@ -76,23 +76,11 @@ test("an answer that is not base64 JSON rejects the request instead of crashing"
 });
 
 test("presence writes once per tick, one entry per node, however many heartbeats arrived", async () => {
-  const batches: PresenceUpdate[][] = [];
-  const store = {
-    recordPresence: async (b: readonly PresenceUpdate[]) => void batches.push([...b]),
-  } as unknown as Repository;
+  const { batches, store } = recordingStore();
   const clock = new ManualClock();
   const presence = new Presence({ store, clock, log: silentLogger(), offlineAfterMs: 30_000, tickMs: 1_000 });
   presence.start();
-  const status = {
-    version: "1",
-    isCp: false,
-    isWorker: true,
-    k8sStatus: "ready",
-    externalIp: null,
-    nodeIp: null,
-    vpnIp: null,
-    hostname: null,
-  };
+  const status = readyStatus();
   for (const nid of ["n-a", "n-b", "n-c"]) presence.connected(nid, "addr");
   for (let i = 0; i < 50; i++) for (const nid of ["n-a", "n-b", "n-c"]) presence.heartbeat(nid, status);
   assert.equal(batches.length, 0, "nothing written per heartbeat");
@@ -107,23 +95,11 @@ test("presence writes once per tick, one entry per node, however many heartbeats
 });
 
 test("heartbeats that change nothing but the time are written at most every 30 s; a change goes out at the next tick", async () => {
-  const batches: PresenceUpdate[][] = [];
-  const store = {
-    recordPresence: async (b: readonly PresenceUpdate[]) => void batches.push([...b]),
-  } as unknown as Repository;
+  const { batches, store } = recordingStore();
   const clock = new ManualClock();
   const presence = new Presence({ store, clock, log: silentLogger(), offlineAfterMs: 60_000, tickMs: 1_000 });
   presence.start();
-  const status = {
-    version: "1",
-    isCp: false,
-    isWorker: true,
-    k8sStatus: "ready",
-    externalIp: null,
-    nodeIp: "10.0.0.5",
-    vpnIp: null,
-    hostname: null,
-  };
+  const status = { ...readyStatus(), nodeIp: "10.0.0.5" };
   presence.connected("n-a", "addr");
   presence.heartbeat("n-a", status);
   clock.advance(1_000);
@@ -147,3 +123,25 @@ test("heartbeats that change nothing but the time are written at most every 30 s
   assert.equal(batches.length, 3, "liveness is refreshed after 30 s");
   await presence.stop();
 });
+
+/** A store that only records presence batches. */
+function recordingStore() {
+  const batches: PresenceUpdate[][] = [];
+  const store = {
+    recordPresence: async (b: readonly PresenceUpdate[]) => void batches.push([...b]),
+  } as unknown as Repository;
+  return { batches, store };
+}
+
+function readyStatus() {
+  return {
+    version: "1",
+    isCp: false,
+    isWorker: true,
+    k8sStatus: "ready",
+    externalIp: null,
+    nodeIp: null as string | null,
+    vpnIp: null,
+    hostname: null,
+  };
+}
