@@ -26,6 +26,8 @@ export class BeatLog {
   failed = 0;
   skipped = 0;
   readonly agentsWithBeat = new Set<string>();
+  /** Called after a handler finished an instruction (for example to time when a peer change landed). */
+  onHandled: ((nid: string, type: string, payload: unknown, finishedAt: number) => void) | undefined;
 
   reset(): void {
     this.instructions = {};
@@ -45,6 +47,8 @@ export interface AgentContext {
   wireguard: boolean;
   log: Logger;
   beats: BeatLog;
+  /** Capabilities announced in the hello; the real agent's by default. */
+  capabilities?: readonly string[];
   /** The stream ended without us asking (nodeward closed it or the connection broke). */
   onDisconnect(agent: SimAgent, reason: string): void;
 }
@@ -55,9 +59,11 @@ function countingRegistry(beats: BeatLog): ReadonlyMap<string, InstructionHandle
   for (const [type, handler] of createHandlerRegistry()) {
     counted.set(type, {
       spec: handler.spec,
-      handle: (payload, ctx) => {
+      handle: async (payload, ctx) => {
         beats.instructions[type] = (beats.instructions[type] ?? 0) + 1;
-        return handler.handle(payload, ctx);
+        const answer = await handler.handle(payload, ctx);
+        beats.onHandled?.(ctx.node().nid, type, payload, Date.now());
+        return answer;
       },
     });
   }
@@ -152,7 +158,7 @@ export class SimAgent {
       const started = performance.now();
       const answer = await session.request(
         MessageType.agentHello,
-        encodeJsonB64({ version: agentVersion, capabilities: agentCapabilities }),
+        encodeJsonB64({ version: agentVersion, capabilities: this.ctx.capabilities ?? agentCapabilities }),
         10_000,
       );
       const helloMs = performance.now() - started;
