@@ -27,6 +27,13 @@ export interface NodewardConfig {
   sendQueueLimit: number;
   /** New agent sessions admitted per second (and as a burst); refused ones get a retry hint. */
   admitPerSecond: number;
+  /** TLS handshakes in progress at once per listener; more connections wait their turn. */
+  maxHandshakes: number;
+  /** Accepted connections waiting for a handshake per listener (also the accept backlog). */
+  maxWaitingConnections: number;
+  handshakeTimeoutMs: number;
+  /** Registrations (L1Sec Register) in progress at once; more get a retry hint. */
+  maxRegistrations: number;
   logLevel: string;
 }
 
@@ -52,6 +59,10 @@ export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
   certGraceMs: 5 * 60_000,
   sendQueueLimit: 1_000,
   admitPerSecond: 500,
+  maxHandshakes: 64,
+  maxWaitingConnections: 4_096,
+  handshakeTimeoutMs: 10_000,
+  maxRegistrations: 16,
   logLevel: "info",
 };
 

@@ -11,15 +11,17 @@ import { addUser, listUsers, removeUser } from "./cluster/users.js";
 import { VipElection } from "./cluster/vip-election.js";
 import { type NodewardConfig, resolveConfig } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
-import { bindServer, shutdownServer } from "./grpc-server.js";
+import { shutdownServer } from "./grpc-server.js";
 import { Admission } from "./hub/admission.js";
 import { type ClusterView, overlayClusterView } from "./hub/cluster-view.js";
 import { Hub } from "./hub/hub.js";
-import { createL2Server, mutualTlsCredentials } from "./hub/l2-server.js";
+import { createL2Server } from "./hub/l2-server.js";
 import { Presence } from "./hub/presence.js";
+import { type GrpcListeners, listenGrpc } from "./listeners.js";
 import { deleteNode } from "./registration/delete-node.js";
 import { installCommand } from "./registration/install-command.js";
-import { createL1Server, serverTlsCredentials } from "./registration/l1-server.js";
+import { createL1Server } from "./registration/l1-server.js";
+import { RegistrationLimit } from "./registration/registration-limit.js";
 import { issueToken, TokenRequest } from "./registration/tokens.js";
 import type { NodeRecord, Repository } from "./store/repository.js";
 import { openSqliteRepository } from "./store/sqlite.js";
@@ -119,6 +121,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       ca: prepared.ca,
       clock,
       certTtlMs: config.certTtlMs,
+      limit: new RegistrationLimit({ maxInFlight: config.maxRegistrations, maxWaiting: 1_024 }),
       log: log.child({ component: "registration" }),
       onNodesRetired: (nids, reason) => {
         for (const nid of nids) {
@@ -233,18 +236,14 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
 
   let state: "created" | "started" | "stopped" = "created";
   const started: grpc.Server[] = [];
+  let listeners: GrpcListeners | undefined;
 
   async function start(): Promise<ListeningPorts> {
     if (state !== "created") throw new RunosError("NA_CONFLICT", `nodeward cannot start: it is ${state}`);
     state = "started";
     try {
-      const l1Port = await listen(l1, config.l1Port, serverTlsCredentials(prepared.serverCert), "L1Sec");
-      const l2Port = await listen(
-        l2,
-        config.l2Port,
-        mutualTlsCredentials(prepared.caCertPem, prepared.serverCert),
-        "L2Sec",
-      );
+      listeners = await listenGrpc({ l1, l2 }, config, prepared, log);
+      started.push(l1, l2);
       await api.listen({ host: config.httpHost, port: config.httpPort }).catch((err: unknown) => {
         throw new RunosError(
           "NA_CONFLICT",
@@ -257,26 +256,13 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       });
       const address = api.server.address();
       const http = typeof address === "object" && address ? address.port : config.httpPort;
-      bound = { l1: l1Port, l2: l2Port, http };
+      bound = { l1: listeners.l1, l2: listeners.l2, http };
       presence.start();
       log.info({ ...bound, hosts: config.hosts, caHash: prepared.caHash }, "nodeward listening");
       return bound;
     } catch (err) {
       await stop();
       throw err;
-    }
-  }
-
-  async function listen(server: grpc.Server, port: number, creds: grpc.ServerCredentials, name: string) {
-    try {
-      const boundPort = await bindServer(server, config.grpcHost, port, creds);
-      started.push(server);
-      return boundPort;
-    } catch (err) {
-      throw new RunosError("NA_CONFLICT", `cannot listen for ${name} on ${config.grpcHost}:${port}`, {
-        cause: err,
-        hint: "another process may hold the port; choose another with --l1-port/--l2-port",
-      });
     }
   }
 
@@ -287,6 +273,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     overlay?.stop();
     election.stop();
     controlPlane.stop();
+    await listeners?.close();
     hub.closeAll("nodeward is shutting down");
     await Promise.all(started.map((server) => shutdownServer(server, 1_000)));
     await presence.stop();

@@ -9,19 +9,6 @@ export const serverOptions: grpc.ServerOptions = {
   "grpc.max_receive_message_length": 16 * 1024 * 1024,
 };
 
-/** Binds and returns the port actually bound (port 0 picks a free one). */
-export function bindServer(
-  server: grpc.Server,
-  host: string,
-  port: number,
-  credentials: grpc.ServerCredentials,
-): Promise<number> {
-  const address = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
-  });
-}
-
 /** Lets in-flight calls finish for up to graceMs, then cuts the rest. */
 export function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {

@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomic } from "../../common/atomic-file.js";
 import { RunosError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import { certificateInfo, generateNodeKeyAndCsr } from "../../common/pki.js";
+import { grpc } from "../../wire/grpc.js";
+import { retryHint } from "../daemon/session.js";
 import type { Paths } from "../host/paths.js";
 import { createL1Client, createL2Client, describeGrpcError } from "../link/clients.js";
 import { type ControlPlaneEndpoint, hostPort } from "../link/endpoints.js";
@@ -62,16 +65,20 @@ export async function registerNode(paths: Paths, input: RegisterInput, log: Logg
   const l1 = createL1Client(endpoint, trust.caPem);
   let response: Awaited<ReturnType<typeof l1.register>>;
   try {
-    response = await l1.register(
-      {
-        machineId,
-        aid: input.aid.trim(),
-        token: input.token.trim(),
-        os: readOsId(paths),
-        csr: csrPem,
-        hostname,
-      },
-      { deadlineMs: 30_000 },
+    response = await registerPatiently(
+      () =>
+        l1.register(
+          {
+            machineId,
+            aid: input.aid.trim(),
+            token: input.token.trim(),
+            os: readOsId(paths),
+            csr: csrPem,
+            hostname,
+          },
+          { deadlineMs: 30_000 },
+        ),
+      log,
     );
   } catch (err) {
     throw describeGrpcError(err, hostPort(endpoint.host, endpoint.l1Port));
@@ -114,4 +121,22 @@ export async function registerNode(paths: Paths, input: RegisterInput, log: Logg
     caTrust: trust.source,
     keyGeneratedOnNode,
   };
+}
+
+/** Attempts at most; a busy control plane (RESOURCE_EXHAUSTED) names when to come back. */
+const busyAttempts = 10;
+
+/** Retries only "busy, come back later": nothing was stored, so asking again is safe. */
+export async function registerPatiently<T>(attempt: () => Promise<T>, log: Logger): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code !== grpc.status.RESOURCE_EXHAUSTED || n >= busyAttempts) throw err;
+      const waitMs = retryHint(err) || 2_000;
+      log.info({ waitMs, attempt: n }, "the control plane is busy registering other machines; waiting");
+      await sleep(waitMs);
+    }
+  }
 }

@@ -103,6 +103,14 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
       positive,
       500,
     )
+    .option("--max-handshakes <n>", "TLS handshakes in progress at once per listener", positive, 64)
+    .option(
+      "--max-waiting-connections <n>",
+      "accepted connections waiting for a handshake per listener; more are closed",
+      positive,
+      4096,
+    )
+    .option("--max-registrations <n>", "registrations in progress at once", positive, 16)
     .option("--log-level <level>", "trace|debug|info|warn|error|silent", "info")
     .action(run((opts: ServeOptions) => serve(opts, io)));
 

@@ -15,6 +15,9 @@ export interface ServeOptions {
   offlineAfter: string;
   vipFence: string;
   admitPerSecond: number;
+  maxHandshakes: number;
+  maxWaitingConnections: number;
+  maxRegistrations: number;
   logLevel: string;
 }
 
@@ -32,6 +35,9 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<CommandRe
     offlineAfterMs: parseDuration(options.offlineAfter),
     vipFenceMs: parseDuration(options.vipFence),
     admitPerSecond: options.admitPerSecond,
+    maxHandshakes: options.maxHandshakes,
+    maxWaitingConnections: options.maxWaitingConnections,
+    maxRegistrations: options.maxRegistrations,
     logLevel: options.logLevel,
   };
   const nw = await createNodeward({ config, log: createLogger({ level: options.logLevel }) });

@@ -1,7 +1,6 @@
 import type { Logger } from "../../common/log.js";
 import { Nodeward as L2Service } from "../../wire/gen/runos/nodeward/proto/l2sec/nodeward_l2sec_pb.js";
 import { addTypedService, grpc } from "../../wire/grpc.js";
-import type { ServerCert } from "../ca/server-cert.js";
 import { serverOptions, unimplementedBidi, unimplementedUnary } from "../grpc-server.js";
 import { type AgentStreamDeps, agentStreamHandler } from "./agent-stream.js";
 import { type UnaryDeps, unaryHandlers } from "./l2-unary.js";
@@ -20,13 +19,4 @@ export function createL2Server(deps: UnaryDeps & { stream: AgentStreamDeps }, lo
     serverAgentStream: unimplementedBidi("ServerAgentStream"),
   });
   return server;
-}
-
-/** A foreign-CA or missing client certificate fails the TLS handshake itself. */
-export function mutualTlsCredentials(caCertPem: string, cert: ServerCert): grpc.ServerCredentials {
-  return grpc.ServerCredentials.createSsl(
-    Buffer.from(caCertPem),
-    [{ cert_chain: Buffer.from(cert.chainPem), private_key: Buffer.from(cert.keyPem) }],
-    true,
-  );
 }

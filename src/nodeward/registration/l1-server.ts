@@ -4,24 +4,26 @@ import {
   type NodeRegistrationRequest,
 } from "../../wire/gen/runos/nodeward/proto/l1sec/nodeward_l1sec_pb.js";
 import { addTypedService, grpc } from "../../wire/grpc.js";
-import type { ServerCert } from "../ca/server-cert.js";
 import { serverOptions, unary, unimplementedUnary } from "../grpc-server.js";
 import { type EnrolmentDeps, enrolNode } from "./enrolment.js";
+import type { RegistrationLimit } from "./registration-limit.js";
 
 /** L1Sec: enrolment over server-only TLS. The token is the only credential here. */
-export function createL1Server(deps: EnrolmentDeps, log: Logger): grpc.Server {
+export function createL1Server(deps: EnrolmentDeps & { limit: RegistrationLimit }, log: Logger): grpc.Server {
   const server = new grpc.Server(serverOptions);
   addTypedService(server, L1Service, {
     register: unary(log, "Register", async (call: grpc.ServerUnaryCall<NodeRegistrationRequest, unknown>) => {
       const r = call.request;
-      const enrolment = await enrolNode(deps, {
-        machineId: r.machineId,
-        aid: r.aid,
-        token: r.token,
-        os: r.os,
-        csr: r.csr,
-        hostname: r.hostname,
-      });
+      const enrolment = await deps.limit.run(() =>
+        enrolNode(deps, {
+          machineId: r.machineId,
+          aid: r.aid,
+          token: r.token,
+          os: r.os,
+          csr: r.csr,
+          hostname: r.hostname,
+        }),
+      );
       return {
         nid: enrolment.nid,
         publicKey: enrolment.certPem,
@@ -32,12 +34,4 @@ export function createL1Server(deps: EnrolmentDeps, log: Logger): grpc.Server {
     serverRegister: unimplementedUnary("ServerRegister"),
   });
   return server;
-}
-
-export function serverTlsCredentials(cert: ServerCert): grpc.ServerCredentials {
-  return grpc.ServerCredentials.createSsl(
-    null,
-    [{ cert_chain: Buffer.from(cert.chainPem), private_key: Buffer.from(cert.keyPem) }],
-    false,
-  );
 }
