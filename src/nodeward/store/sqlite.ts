@@ -6,6 +6,7 @@ import { KyselyRepository } from "./kysely-repository.js";
 import { migrationProvider } from "./migrations.js";
 import type { Repository } from "./repository.js";
 import type { Database } from "./schema.js";
+import { withStatementCache } from "./statement-cache.js";
 
 /**
  * Opens (or creates) the SQLite file and brings its schema up to date. WAL with
@@ -19,7 +20,7 @@ export async function openSqliteRepository(path: string): Promise<Repository> {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
     await migrate(db);
   } catch (err) {
