@@ -2,8 +2,13 @@ import { isRunosError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { grpc, grpcError } from "../wire/grpc.js";
 
-/** Server-side keepalive: a vanished agent's connection (and its stream) is dropped in ~80 s. */
+/**
+ * Server-side keepalive: a vanished agent's connection (and its stream) is dropped in ~80 s.
+ * channelz (grpc-js's introspection registry) is off: it keeps trackers and trace strings for
+ * every connection and counts every message, which we never read.
+ */
 export const serverOptions: grpc.ServerOptions = {
+  "grpc.enable_channelz": 0,
   "grpc.keepalive_time_ms": 60_000,
   "grpc.keepalive_timeout_ms": 20_000,
   "grpc.max_receive_message_length": 16 * 1024 * 1024,

@@ -6,12 +6,12 @@ import { withStatementCache } from "../../../src/nodeward/store/statement-cache.
 describe("statement cache", () => {
   test("the same SQL reuses its prepared statement, which still runs with new parameters", () => {
     const db = withStatementCache(new SqliteDatabase(":memory:"));
-    db.prepare("create table t (v integer)").run();
+    db.prepare("create table t (v integer)").run([]);
     const insert = db.prepare("insert into t (v) values (?)");
     assert.equal(db.prepare("insert into t (v) values (?)"), insert);
-    insert.run(1);
-    db.prepare("insert into t (v) values (?)").run(2);
-    assert.deepEqual(db.prepare("select v from t order by v").all(), [{ v: 1 }, { v: 2 }]);
+    insert.run([1]);
+    db.prepare("insert into t (v) values (?)").run([2]);
+    assert.deepEqual(db.prepare("select v from t order by v").all([]), [{ v: 1 }, { v: 2 }]);
     db.close();
   });
 
