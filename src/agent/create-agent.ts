@@ -1,4 +1,3 @@
-import { Backoff } from "../common/backoff.js";
 import { sleep } from "../common/clock.js";
 import { errorMessage, RunosError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
@@ -6,6 +5,7 @@ import { certificateInfo } from "../common/pki.js";
 import type { Heartbeat } from "../wire/messages.js";
 import { runConnection } from "./daemon/connection.js";
 import { acquireAgentLock } from "./daemon/lock.js";
+import { type ConnectionEndReason, ReconnectPolicy } from "./daemon/reconnect-policy.js";
 import type { Session } from "./daemon/session.js";
 import { DaemonStateFile } from "./daemon/state.js";
 import { configuredEtcdPort } from "./etcd/settings.js";
@@ -99,7 +99,7 @@ export function createAgent(deps: AgentDeps): Agent {
         await supervise();
 
         async function supervise(): Promise<void> {
-          const backoff = new Backoff({ baseMs: 1_000, maxMs: 60_000, random: deps.random });
+          const reconnect = new ReconnectPolicy({ random: deps.random });
           const facts = createFactsCache(host, log);
           let current: Session | undefined;
           const vip = createVipRuntime({
@@ -114,7 +114,7 @@ export function createAgent(deps: AgentDeps): Agent {
             while (!signal.aborted) {
               config = loadConfig(paths);
               const startedAt = Date.now();
-              let reason: string;
+              let reason: ConnectionEndReason;
               let retryAfterMs = 0;
               try {
                 reason = await runConnection(
@@ -164,10 +164,8 @@ export function createAgent(deps: AgentDeps): Agent {
               current = undefined;
               await state.update({ connected: false });
               if (signal.aborted) break;
-              if (reason === "recycle") continue; // new certificate: redial at once
-              if (Date.now() - startedAt >= 120_000) backoff.reset();
-              // Admission control may ask for more patience than our own backoff: honour it.
-              const delay = Math.max(backoff.next(), retryAfterMs);
+              const delay = reconnect.delayAfter({ reason, livedMs: Date.now() - startedAt, retryAfterMs });
+              if (delay === 0) continue; // new certificate ("recycle"): redial at once
               await state.update({
                 reconnects: state.state.reconnects + 1,
                 nextRetryAt: new Date(Date.now() + delay).toISOString(),
