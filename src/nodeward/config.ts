@@ -59,7 +59,7 @@ export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
   certGraceMs: 5 * 60_000,
   sendQueueLimit: 1_000,
   admitPerSecond: 500,
-  maxHandshakes: 64,
+  maxHandshakes: 512,
   maxWaitingConnections: 4_096,
   handshakeTimeoutMs: 10_000,
   maxRegistrations: 16,

@@ -50,7 +50,7 @@ describe("handshake gate (real nodeward, real mTLS)", () => {
     assert.equal(logs.at(-1)?.message, "through the gate");
   });
 
-  test("a connection beyond the waiting line is closed at once", async () => {
+  test("a full waiting line closes its oldest waiter to make room for a new connection", async () => {
     const t = await startNodeward({ config: { maxHandshakes: 1, maxWaitingConnections: 1 } });
     started.push(t);
     const holder = await silentConnection(t.nw.ports().l2);
@@ -59,10 +59,10 @@ describe("handshake gate (real nodeward, real mTLS)", () => {
     const waiter = await silentConnection(t.nw.ports().l2);
     sockets.push(waiter);
     await new Promise((r) => setTimeout(r, 100));
-    const extra = await silentConnection(t.nw.ports().l2);
-    sockets.push(extra);
-    assert.equal(await settledWithin(closedByPeer(extra), 2_000), true, "the extra connection is closed");
-    assert.equal(holder.destroyed || waiter.destroyed, false, "the first two stay open");
+    const newcomer = await silentConnection(t.nw.ports().l2);
+    sockets.push(newcomer);
+    assert.equal(await settledWithin(closedByPeer(waiter), 2_000), true, "the oldest waiter is closed");
+    assert.equal(holder.destroyed || newcomer.destroyed, false, "the handshake and the newcomer stay");
   });
 
   test("a handshake that never finishes times out and frees its slot", async () => {

@@ -103,7 +103,7 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
       positive,
       500,
     )
-    .option("--max-handshakes <n>", "TLS handshakes in progress at once per listener", positive, 64)
+    .option("--max-handshakes <n>", "TLS handshakes in progress at once per listener", positive, 512)
     .option(
       "--max-waiting-connections <n>",
       "accepted connections waiting for a handshake per listener; more are closed",

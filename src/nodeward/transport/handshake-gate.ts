@@ -7,7 +7,7 @@ export interface GatedConnection {
 export interface HandshakeGateOptions {
   /** Connections allowed into their TLS handshake at once. */
   maxInFlight: number;
-  /** Connections waiting for a slot; one more is closed at once (its agent backs off and redials). */
+  /** Connections waiting for a slot; when full, the one that has waited longest is closed. */
   maxWaiting: number;
 }
 
@@ -18,19 +18,28 @@ export interface GateCounters {
   started: number;
   /** Connections that had to wait for a slot. */
   queued: number;
-  /** Connections closed because the waiting line was full. */
+  /** Waiting connections closed to make room for newer ones. */
   dropped: number;
 }
 
 /**
  * Bounds the TLS handshakes in progress. During a reconnect storm thousands of agents dial at
  * once; starting every handshake at once would split the CPU so thinly that most of them time out
- * on the client and are redone. The gate finishes a bounded number at a time and keeps the rest
- * waiting in arrival order, paused, costing a socket and nothing else.
+ * on the client and are redone. The gate runs a bounded number at a time; the rest wait, paused,
+ * costing a socket and nothing else.
+ *
+ * The line is served newest first, and when it is full the oldest connection is closed. Under
+ * overload the oldest waiters are the ones whose clients have given up (an agent's dial has a
+ * 20 s deadline; grpc-js then abandons the connection without closing it). Serving them first
+ * would spend every slot on handshakes nobody finishes, which the first 10,000-agent storm showed:
+ * 64 slots all held by abandoned connections, nobody admitted for minutes. Newest first serves
+ * clients that are still there; an agent whose old connection was dropped has long since redialled.
  */
 export class HandshakeGate<C extends GatedConnection> {
   private inFlight = 0;
-  /** In arrival order (a Set iterates in insertion order and forgets a closed one in O(1)). */
+  /** Oldest at `bottom`, newest at the end; withdrawn entries are skipped lazily. */
+  private line: C[] = [];
+  private bottom = 0;
   private readonly waiting = new Set<C>();
   private readonly counts = { started: 0, queued: 0, dropped: 0 };
 
@@ -40,19 +49,32 @@ export class HandshakeGate<C extends GatedConnection> {
     private readonly begin: (connection: C, release: () => void) => void,
   ) {}
 
-  /** A new connection: starts now, waits, or is closed when the line is full. */
+  /** A new connection: starts now, or waits (closing the oldest waiter if the line is full). */
   offer(connection: C): "started" | "waiting" | "dropped" {
     if (this.inFlight < this.options.maxInFlight) {
       this.start(connection);
       return "started";
     }
-    if (this.waiting.size >= this.options.maxWaiting) {
+    while (this.waiting.size >= this.options.maxWaiting && this.waiting.size > 0) {
+      const oldest = this.takeOldest();
+      if (!oldest) break;
+      this.counts.dropped += 1;
+      oldest.destroy();
+    }
+    if (this.options.maxWaiting === 0) {
       this.counts.dropped += 1;
       connection.destroy();
       return "dropped";
     }
     this.counts.queued += 1;
     this.waiting.add(connection);
+    this.line.push(connection);
+    // connections that closed while waiting are still in the array: rebuild it from the live set
+    // (a Set iterates in insertion order, oldest first) before it outgrows the line twice over
+    if (this.line.length - this.bottom > 2 * this.options.maxWaiting + 1024) {
+      this.line = [...this.waiting];
+      this.bottom = 0;
+    }
     return "waiting";
   }
 
@@ -65,6 +87,8 @@ export class HandshakeGate<C extends GatedConnection> {
   dropWaiting(): void {
     const waiting = [...this.waiting];
     this.waiting.clear();
+    this.line = [];
+    this.bottom = 0;
     for (const connection of waiting) connection.destroy();
   }
 
@@ -85,10 +109,43 @@ export class HandshakeGate<C extends GatedConnection> {
   }
 
   private next(): void {
-    for (const connection of this.waiting) {
-      if (this.inFlight >= this.options.maxInFlight) return;
-      this.waiting.delete(connection);
-      if (!connection.destroyed) this.start(connection);
+    while (this.inFlight < this.options.maxInFlight) {
+      const newest = this.takeNewest();
+      if (!newest) return;
+      if (!newest.destroyed) this.start(newest);
+    }
+  }
+
+  private takeNewest(): C | undefined {
+    while (this.line.length > this.bottom) {
+      const connection = this.line.pop() as C;
+      if (this.waiting.delete(connection)) return connection;
+    }
+    this.compact();
+    return undefined;
+  }
+
+  private takeOldest(): C | undefined {
+    while (this.bottom < this.line.length) {
+      const connection = this.line[this.bottom] as C;
+      this.bottom += 1;
+      if (this.waiting.delete(connection)) {
+        this.compact();
+        return connection;
+      }
+    }
+    this.compact();
+    return undefined;
+  }
+
+  /** Forgets skipped entries now and then, so the line never holds more than it must. */
+  private compact(): void {
+    if (this.bottom > 1024 && this.bottom * 2 > this.line.length) {
+      this.line = this.line.slice(this.bottom);
+      this.bottom = 0;
+    } else if (this.line.length === this.bottom) {
+      this.line = [];
+      this.bottom = 0;
     }
   }
 }

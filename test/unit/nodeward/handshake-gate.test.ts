@@ -19,30 +19,51 @@ function gate(maxInFlight: number, maxWaiting: number) {
     releases.set(c.name, release);
   });
   const finish = (name: string) => releases.get(name)?.();
-  return { g, begun, finish };
+  const offer = (...names: string[]) => names.map((n) => g.offer(new FakeConnection(n)));
+  return { g, begun, finish, offer };
 }
 
 describe("HandshakeGate", () => {
-  test("starts up to the bound, queues the rest in arrival order, drops beyond the line", () => {
-    const { g, begun, finish } = gate(2, 2);
-    const [a, b, c, d, e] = ["a", "b", "c", "d", "e"].map((n) => new FakeConnection(n)) as FakeConnection[];
-    assert.deepEqual(
-      [a, b, c, d, e].map((x) => g.offer(x as FakeConnection)),
-      ["started", "started", "waiting", "waiting", "dropped"],
-    );
-    assert.equal(e?.destroyed, true);
+  test("starts up to the bound; the rest wait and are served newest first", () => {
+    const { g, begun, finish, offer } = gate(2, 10);
+    assert.deepEqual(offer("a", "b", "c", "d", "e"), ["started", "started", "waiting", "waiting", "waiting"]);
     assert.deepEqual(begun, ["a", "b"]);
     finish("b");
-    assert.deepEqual(begun, ["a", "b", "c"]);
-    assert.deepEqual(g.counters(), { inFlight: 2, waiting: 1, started: 3, queued: 2, dropped: 1 });
+    assert.deepEqual(begun, ["a", "b", "e"]);
+    finish("a");
+    finish("e");
+    assert.deepEqual(begun, ["a", "b", "e", "d", "c"]);
+    assert.deepEqual(g.counters(), { inFlight: 2, waiting: 0, started: 5, queued: 3, dropped: 0 });
+  });
+
+  test("a full line closes its oldest waiter to make room for the newcomer", () => {
+    const { g, begun, finish } = gate(1, 2);
+    const conns = ["a", "b", "c", "d"].map((n) => new FakeConnection(n));
+    for (const c of conns) g.offer(c);
+    assert.deepEqual(
+      conns.map((c) => c.destroyed),
+      [false, true, false, false],
+    );
+    finish("a");
+    finish("d");
+    assert.deepEqual(begun, ["a", "d", "c"]);
+    assert.equal(g.counters().dropped, 1);
+  });
+
+  test("no line at all: a connection beyond the bound is closed", () => {
+    const { g } = gate(1, 0);
+    g.offer(new FakeConnection("a"));
+    const b = new FakeConnection("b");
+    assert.equal(g.offer(b), "dropped");
+    assert.equal(b.destroyed, true);
   });
 
   test("a release counts once, however often it is called", () => {
-    const { g, begun, finish } = gate(1, 5);
-    for (const n of ["a", "b", "c"]) g.offer(new FakeConnection(n));
+    const { g, begun, finish, offer } = gate(1, 5);
+    offer("a", "b", "c");
     finish("a");
     finish("a");
-    assert.deepEqual(begun, ["a", "b"]);
+    assert.deepEqual(begun, ["a", "c"]);
     assert.equal(g.counters().inFlight, 1);
   });
 
@@ -54,7 +75,9 @@ describe("HandshakeGate", () => {
     g.offer(b);
     b.destroy();
     g.withdraw(b);
-    assert.equal(g.offer(new FakeConnection("c")), "waiting"); // b's place is free again
+    const c = new FakeConnection("c");
+    assert.equal(g.offer(c), "waiting");
+    assert.equal(c.destroyed, false, "b's place was free: nobody had to be dropped");
     finish("a");
     assert.deepEqual(begun, ["a", "c"]);
   });
@@ -63,9 +86,24 @@ describe("HandshakeGate", () => {
     const { g, begun, finish } = gate(1, 3);
     const conns = ["a", "b", "c"].map((n) => new FakeConnection(n));
     for (const c of conns) g.offer(c);
-    (conns[1] as FakeConnection).destroyed = true;
+    (conns[2] as FakeConnection).destroyed = true;
     finish("a");
-    assert.deepEqual(begun, ["a", "c"]);
+    assert.deepEqual(begun, ["a", "b"]);
+  });
+
+  test("connections that come and go while the line is busy do not pile up", () => {
+    const { g, begun, finish } = gate(1, 4);
+    g.offer(new FakeConnection("first"));
+    for (let i = 0; i < 50_000; i++) {
+      const c = new FakeConnection(`x${i}`);
+      g.offer(c);
+      c.destroy();
+      g.withdraw(c);
+    }
+    g.offer(new FakeConnection("last"));
+    assert.equal(g.counters().waiting, 1);
+    finish("first");
+    assert.deepEqual(begun, ["first", "last"]);
   });
 
   test("dropWaiting closes the line but leaves handshakes in progress alone", () => {
