@@ -23,6 +23,7 @@ import { installCommand } from "./registration/install-command.js";
 import { createL1Server } from "./registration/l1-server.js";
 import { RegistrationLimit } from "./registration/registration-limit.js";
 import { issueToken, TokenRequest } from "./registration/tokens.js";
+import { runtimeStatus } from "./runtime-status.js";
 import type { NodeRecord, Repository } from "./store/repository.js";
 import { openSqliteRepository } from "./store/sqlite.js";
 import { nodewardCapabilities, nodewardVersion } from "./version.js";
@@ -216,7 +217,14 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     return result;
   };
 
+  let listeners: GrpcListeners | undefined;
+  const status = runtimeStatus({
+    sessions: () => hub.size,
+    online: () => presence.onlineCount(),
+    handshakes: () => listeners?.counters() ?? null,
+  });
   const api = buildApi({
+    status: () => status.read(),
     adminToken: prepared.adminToken,
     log: log.child({ component: "api" }),
     store,
@@ -236,7 +244,6 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
 
   let state: "created" | "started" | "stopped" = "created";
   const started: grpc.Server[] = [];
-  let listeners: GrpcListeners | undefined;
 
   async function start(): Promise<ListeningPorts> {
     if (state !== "created") throw new RunosError("NA_CONFLICT", `nodeward cannot start: it is ${state}`);
@@ -277,6 +284,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     hub.closeAll("nodeward is shutting down");
     await Promise.all(started.map((server) => shutdownServer(server, 1_000)));
     await presence.stop();
+    status.stop();
     await store.close();
     log.info("nodeward stopped");
   }

@@ -37,6 +37,23 @@ describe("HTTP API", () => {
     assert.equal((await t.nw.api.inject({ url: "/api/nodes", headers: auth })).statusCode, 200);
   });
 
+  test("GET /api/status: sessions, handshake gates, event-loop delay and memory", async () => {
+    const node = await enrol(t);
+    const stream = new AgentStream(l2Client(t, node));
+    await eventually(() => t.nw.hub.get(node.nid) !== undefined);
+    const res = await t.nw.api.inject({ url: "/api/status", headers: auth });
+    assert.equal(res.statusCode, 200);
+    const status = res.json();
+    assert.ok(status.sessions >= 1);
+    assert.ok(status.handshakes.l2.started >= 1, "the agent's connection went through the L2 gate");
+    assert.ok(status.handshakes.l1.started >= 1, "the enrolment went through the L1 gate");
+    assert.equal(status.handshakes.l2.inFlight, 0);
+    assert.ok(status.eventLoopDelayMs.p99 >= 0 && status.eventLoopDelayMs.sinceMs >= 0);
+    assert.ok(status.memoryMiB.rss > 0);
+    assert.equal((await t.nw.api.inject({ url: "/api/status" })).statusCode, 401);
+    stream.close();
+  });
+
   test("POST /api/tokens returns the token, its pin and a ready install command", async () => {
     const res = await t.nw.api.inject({
       method: "POST",

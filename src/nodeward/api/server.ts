@@ -3,10 +3,11 @@ import type { Logger } from "../../common/log.js";
 import { tokensEqual } from "../ca/admin-token.js";
 import { body, sendError } from "./errors.js";
 import { type NodeRoutesDeps, nodeRoutes } from "./routes-nodes.js";
+import { type StatusRoutesDeps, statusRoutes } from "./routes-status.js";
 import { type TokenRoutesDeps, tokenRoutes } from "./routes-tokens.js";
 import { type UserRoutesDeps, userRoutes } from "./routes-users.js";
 
-export interface ApiDeps extends NodeRoutesDeps, TokenRoutesDeps, UserRoutesDeps {
+export interface ApiDeps extends NodeRoutesDeps, TokenRoutesDeps, UserRoutesDeps, StatusRoutesDeps {
   adminToken: string;
   log: Logger;
 }
@@ -47,6 +48,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       nodeRoutes(api, deps);
       tokenRoutes(api, deps);
       userRoutes(api, deps);
+      statusRoutes(api, deps);
     },
     { prefix: "/api" },
   );

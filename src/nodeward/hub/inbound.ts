@@ -1,7 +1,7 @@
 import type { Clock } from "../../common/clock.js";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
-import { decodeJsonB64, type Envelope, envelope } from "../../wire/envelope.js";
+import { decodeJsonB64, type Envelope, encodeJsonB64, envelope } from "../../wire/envelope.js";
 import { AgentHello, Heartbeat, MessageType, UpgradeLog } from "../../wire/messages.js";
 import type { HeartbeatStatus, Repository } from "../store/repository.js";
 import type { ClusterView } from "./cluster-view.js";
@@ -92,29 +92,45 @@ export function handleInbound(session: Session, raw: Envelope, deps: InboundDeps
   });
 }
 
+/** Every healthy heartbeat gets the same answer: encode it once. */
+const healthyAnswerB64 = encodeJsonB64({ isHealthy: true, message: "" });
+
+/**
+ * A node sends the same heartbeat every few seconds until something about it changes; the last
+ * one understood per session is kept, so a repeat costs a string comparison instead of base64,
+ * JSON and schema work (at 10,000 nodes that is 2,000 heartbeats a second).
+ */
+const lastHeartbeat = new WeakMap<Session, { jsonB64: string; status: HeartbeatStatus }>();
+
 function onHeartbeat(session: Session, message: Envelope, deps: InboundDeps): void {
   let status: HeartbeatStatus | undefined;
   let problem = "";
-  try {
-    const beat = Heartbeat.parse(decodeJsonB64(message.jsonB64));
-    status = {
-      version: beat.version || null,
-      isCp: beat.isCp,
-      isWorker: beat.isWorker,
-      k8sStatus: beat.status || null,
-      externalIp: beat.externalIpAddress || null,
-      nodeIp: beat.nodeIp || null,
-      vpnIp: beat.vpnIp || null,
-      hostname: beat.hostname?.slice(0, 253) || null,
-    };
-  } catch (err) {
-    problem = `heartbeat not understood: ${errorMessage(err)}`;
+  const last = lastHeartbeat.get(session);
+  if (last && last.jsonB64 === message.jsonB64) {
+    status = last.status;
+  } else {
+    try {
+      const beat = Heartbeat.parse(decodeJsonB64(message.jsonB64));
+      status = {
+        version: beat.version || null,
+        isCp: beat.isCp,
+        isWorker: beat.isWorker,
+        k8sStatus: beat.status || null,
+        externalIp: beat.externalIpAddress || null,
+        nodeIp: beat.nodeIp || null,
+        vpnIp: beat.vpnIp || null,
+        hostname: beat.hostname?.slice(0, 253) || null,
+      };
+      lastHeartbeat.set(session, { jsonB64: message.jsonB64, status });
+    } catch (err) {
+      problem = `heartbeat not understood: ${errorMessage(err)}`;
+    }
   }
   deps.presence.heartbeat(session.nid, status);
   if (status?.nodeIp && status.nodeIp !== session.reportedNodeIp) {
     session.reportedNodeIp = status.nodeIp;
     deps.onNodeChanged?.(session, "address");
   }
-  const answer = { isHealthy: problem === "", message: problem };
-  session.send(envelope(MessageType.heartbeatAnswer, answer, message.tag));
+  const answerB64 = problem === "" ? healthyAnswerB64 : encodeJsonB64({ isHealthy: false, message: problem });
+  session.send({ type: MessageType.heartbeatAnswer, jsonB64: answerB64, tag: message.tag });
 }

@@ -28,7 +28,7 @@ interface Entry extends PresenceView {
   /** The latest unwritten change; at most one per node, whatever the heartbeat rate. */
   dirty: PresenceUpdate | undefined;
   /** What the store holds for this node since the last write, and when it was written. */
-  written: { at: number; content: string } | undefined;
+  written: { at: number; observedAddr: string | null; statusJson: string } | undefined;
 }
 
 /**
@@ -142,7 +142,11 @@ export class Presence {
     for (const entry of this.entries.values()) {
       if (!entry.dirty) continue;
       batch.push(entry.dirty);
-      entry.written = { at: entry.dirty.lastSeenAt, content: contentOf(entry.dirty) };
+      entry.written = {
+        at: entry.dirty.lastSeenAt,
+        observedAddr: entry.dirty.observedAddr,
+        statusJson: statusJson(entry.dirty.status),
+      };
       entry.dirty = undefined;
     }
     if (batch.length === 0) return;
@@ -187,7 +191,10 @@ export class Presence {
       observedAddr: entry.observedAddr,
       status: status ?? entry.dirty?.status,
     };
-    const unchanged = entry.written !== undefined && entry.written.content === contentOf(update);
+    const unchanged =
+      entry.written !== undefined &&
+      entry.written.observedAddr === update.observedAddr &&
+      entry.written.statusJson === statusJson(update.status);
     if (
       !entry.dirty &&
       unchanged &&
@@ -198,7 +205,14 @@ export class Presence {
   }
 }
 
-/** Everything a presence write stores except the time. */
-function contentOf(update: PresenceUpdate): string {
-  return JSON.stringify([update.observedAddr, update.status ?? null]);
+/** JSON of a heartbeat status, once per status object (a repeated heartbeat reuses its object). */
+const statusJsonCache = new WeakMap<HeartbeatStatus, string>();
+function statusJson(status: HeartbeatStatus | undefined): string {
+  if (!status) return "null";
+  let json = statusJsonCache.get(status);
+  if (json === undefined) {
+    json = JSON.stringify(status);
+    statusJsonCache.set(status, json);
+  }
+  return json;
 }
