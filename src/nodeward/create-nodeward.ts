@@ -26,6 +26,7 @@ import { issueToken, TokenRequest } from "./registration/tokens.js";
 import { runtimeStatus } from "./runtime-status.js";
 import type { NodeRecord, Repository } from "./store/repository.js";
 import { openSqliteRepository } from "./store/sqlite.js";
+import { PeerCertificates } from "./transport/peer-certificates.js";
 import { nodewardCapabilities, nodewardVersion } from "./version.js";
 
 export interface NodewardDeps {
@@ -114,7 +115,8 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
   roleListeners.push((node) => controlPlane.changed(node));
   const clusterView =
     deps.clusterView ?? withControlPlaneNodes(overlayClusterView(store, overlay), controlPlane);
-  const identity = { store, clock, certGraceMs: config.certGraceMs };
+  const peerCertificates = new PeerCertificates();
+  const identity = { store, clock, certGraceMs: config.certGraceMs, peerCertificates };
 
   const l1 = createL1Server(
     {
@@ -164,7 +166,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
           onNodeChanged: (session, why) => {
             if (why === "hello") {
               controlPlane.sessionOpened(session);
-              overlay?.sessionOpened(session);
+              overlay?.helloReceived(session);
               return;
             }
             // Every session's first heartbeat "reports" an address; only a different one matters.
@@ -249,7 +251,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     if (state !== "created") throw new RunosError("NA_CONFLICT", `nodeward cannot start: it is ${state}`);
     state = "started";
     try {
-      listeners = await listenGrpc({ l1, l2 }, config, prepared, log);
+      listeners = await listenGrpc({ l1, l2 }, config, prepared, log, peerCertificates);
       started.push(l1, l2);
       await api.listen({ host: config.httpHost, port: config.httpPort }).catch((err: unknown) => {
         throw new RunosError(

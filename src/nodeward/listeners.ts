@@ -5,6 +5,7 @@ import type { ServerCert } from "./ca/server-cert.js";
 import type { NodewardConfig } from "./config.js";
 import { type GatedListener, listenGated } from "./transport/gated-tls-listener.js";
 import type { GateCounters } from "./transport/handshake-gate.js";
+import type { PeerCertificates } from "./transport/peer-certificates.js";
 
 export interface GrpcListeners {
   l1: number;
@@ -28,6 +29,8 @@ export async function listenGrpc(
   config: ListenerConfig,
   tls: { serverCert: ServerCert; caCertPem: string },
   log: Logger,
+  /** Remembers each L2 connection's client certificate for the calls made on it. */
+  peerCertificates?: PeerCertificates,
 ): Promise<GrpcListeners> {
   const identity = { cert: tls.serverCert.chainPem, key: tls.serverCert.keyPem };
   const open = async (server: grpc.Server, port: number, name: string, mutual: boolean) => {
@@ -42,6 +45,7 @@ export async function listenGrpc(
         maxWaiting: config.maxWaitingConnections,
         handshakeTimeoutMs: config.handshakeTimeoutMs,
         backlog: config.maxWaitingConnections,
+        ...(mutual && peerCertificates ? { onSecure: (socket) => peerCertificates.remember(socket) } : {}),
         log: log.child({ listener: name }),
       });
     } catch (err) {

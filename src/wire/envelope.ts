@@ -13,9 +13,15 @@ export const ERROR_TYPE = "ERROR";
 
 const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** A payload already serialised to JSON: sent as is, so a large one is stringified only once. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** Standard, padded base64 of the JSON text. */
 export function encodeJsonB64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value ?? null), "utf8").toString("base64");
+  const text = value instanceof JsonText ? value.text : JSON.stringify(value ?? null);
+  return Buffer.from(text, "utf8").toString("base64");
 }
 
 /** Strict standard base64 then JSON; a clear error for either failure. */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../../common/clock.js";
 import { errorMessage } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
+import { JsonText } from "../../wire/envelope.js";
 import type { Hub } from "../hub/hub.js";
 import type { Presence } from "../hub/presence.js";
 import { type InstallCommand, wireguardInstallCommands } from "../recipes/wireguard.js";
@@ -119,6 +120,16 @@ export class Overlay {
     this.changed(node);
   }
 
+  /**
+   * The node announced its capabilities. Its wg0 set does not depend on them, so a set it already
+   * got on this stream stands (resending it cost a full set per connect in a storm); only what
+   * needs a capability (wg1 user peers) is pushed now.
+   */
+  helloReceived(node: { nid: string } & ClusterRef): void {
+    this.lastUserPush.delete(node.nid);
+    this.changed(node);
+  }
+
   forget(nid: string): void {
     this.lastPushed.delete(nid);
     this.lastUserPush.delete(nid);
@@ -210,16 +221,17 @@ export class Overlay {
     type: string,
     payload: unknown,
   ): Promise<boolean> {
-    const digest = createHash("sha256").update(JSON.stringify(payload)).digest("hex");
+    const json = new JsonText(JSON.stringify(payload)); // once: for the digest, the count and the wire
+    const digest = createHash("sha256").update(json.text).digest("hex");
     if (cache.get(nid) === digest) return true;
-    const ok = await this.send(nid, type, payload, type === "SET_VPN_PEERS" ? "full" : undefined);
+    const ok = await this.send(nid, type, json, type === "SET_VPN_PEERS" ? "full" : undefined);
     if (ok) cache.set(nid, digest);
     return ok;
   }
 
   private async send(nid: string, type: string, payload: unknown, kind?: "full" | "delta"): Promise<boolean> {
     if (kind) {
-      const bytes = Buffer.byteLength(JSON.stringify(payload));
+      const bytes = Buffer.byteLength(payload instanceof JsonText ? payload.text : JSON.stringify(payload));
       if (kind === "full") {
         this.sent.full += 1;
         this.sent.fullBytes += bytes;

@@ -3,6 +3,7 @@ import type { Clock } from "../../common/clock.js";
 import { normaliseSerial } from "../../common/pki.js";
 import { grpc, grpcError } from "../../wire/grpc.js";
 import type { Repository } from "../store/repository.js";
+import type { PeerCertificates } from "../transport/peer-certificates.js";
 
 export interface NodeIdentity {
   nid: string;
@@ -16,9 +17,12 @@ export interface IdentityDeps {
   store: Repository;
   clock: Clock;
   certGraceMs: number;
+  /** Certificates of open connections, so a call does not make the TLS socket build it again. */
+  peerCertificates?: PeerCertificates;
 }
 
 interface CallWithAuth {
+  getPeer(): string;
   getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
 }
 
@@ -28,7 +32,7 @@ interface CallWithAuth {
  * Throws an UNAUTHENTICATED status error that says why.
  */
 export async function identifyPeer(call: CallWithAuth, deps: IdentityDeps): Promise<NodeIdentity> {
-  const peer = call.getAuthContext()?.sslPeerCertificate;
+  const peer = deps.peerCertificates?.lookup(call.getPeer()) ?? call.getAuthContext()?.sslPeerCertificate;
   if (!peer) throw refuse("no verified client certificate was presented; register the node first");
   const nid = /URI:spiffe:\/\/runos\/node\/([^,\s]+)/.exec(peer.subjectaltname ?? "")?.[1];
   if (!nid) throw refuse("the client certificate does not name a runos node");

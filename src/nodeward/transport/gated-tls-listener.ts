@@ -17,6 +17,8 @@ export interface GatedListenerOptions {
   handshakeTimeoutMs: number;
   /** The kernel's accept queue (capped by net.core.somaxconn). */
   backlog: number;
+  /** Told of every finished handshake before gRPC sees the connection. */
+  onSecure?: (socket: TLSSocket) => void;
   log: Logger;
 }
 
@@ -73,6 +75,7 @@ export async function listenGated(
     inHandshake.get(peerKey(socket))?.();
     // grpc-js leaves errors on server TLS sockets to their owner (nodejs/node#35824)
     socket.on("error", (err) => log.debug({ err: err.message }, "agent connection error"));
+    options.onSecure?.(socket);
     injector.injectConnection(socket);
   });
   tlsServer.on("tlsClientError", (err, socket) => {
