@@ -62,6 +62,13 @@ export class Overlay {
   private readonly facts = new Map<string, Map<string, { facts: string; pubKey: string }>>();
   /** Nodes that acknowledged every update since their last full set (a delta can build on it). */
   private readonly synced = new Set<string>();
+  /**
+   * Nodes whose full set is on its way, and whether anything changed since it was sent. Such a
+   * node is not recomputed at every push until it answers: in a reconnect storm its cluster is
+   * pushed again and again while answers are slow, and rebuilding, encoding and hashing a full set
+   * for every waiting node at every push was quadratic in the cluster size.
+   */
+  private readonly fullInFlight = new Map<string, { token: object; changedSince: boolean }>();
   /** Bytes of peer payloads sent, for benchmarks. */
   readonly sent = { fullBytes: 0, deltaBytes: 0, full: 0, delta: 0 };
 
@@ -131,6 +138,7 @@ export class Overlay {
   }
 
   forget(nid: string): void {
+    this.fullInFlight.delete(nid); // a new stream gets its own full set at once
     this.lastPushed.delete(nid);
     this.lastUserPush.delete(nid);
     this.synced.delete(nid);
@@ -190,16 +198,31 @@ export class Overlay {
       this.synced.has(node.nid) &&
       !change.changed.some((n) => n.nid === node.nid); // its own address changed: its whole view may have
     if (canDelta) await this.sendDelta(node, inputs, ctx, change);
-    else {
+    else await this.sendFullSet(node, inputs, ctx);
+    if (session?.capabilities.includes(userPeersCapability)) {
+      await this.sendIfChanged(this.lastUserPush, node.nid, userPeersType, users);
+    }
+  }
+
+  /** The node's whole set; while one is unanswered, later pushes only note that it is stale. */
+  private async sendFullSet(node: NodeRecord, inputs: PeerInputs, ctx: PeerContext) {
+    const waiting = this.fullInFlight.get(node.nid);
+    if (waiting) {
+      waiting.changedSince = true;
+      return;
+    }
+    const mine = { token: {}, changedSince: false };
+    this.fullInFlight.set(node.nid, mine);
+    try {
       const peers = desiredPeersFor(node, inputs, ctx);
       const pushed = await this.sendIfChanged(this.lastPushed, node.nid, "SET_VPN_PEERS", {
         peers,
         fullState: true,
       });
       if (pushed) this.synced.add(node.nid);
-    }
-    if (session?.capabilities.includes(userPeersCapability)) {
-      await this.sendIfChanged(this.lastUserPush, node.nid, userPeersType, users);
+    } finally {
+      if (this.fullInFlight.get(node.nid)?.token === mine.token) this.fullInFlight.delete(node.nid);
+      if (mine.changedSince) this.changed(node); // it missed a push: one more round brings it up to date
     }
   }
 
