@@ -35,6 +35,12 @@ export function channelOptions(host: string): Record<string, number | string> {
     // No DNS TXT service-config look-up: on a machine without a reachable resolver it only
     // delays process exit until the query times out (about 30 s).
     "grpc.service_config_disable_resolution": 1,
+    // Inside one dial (20 s deadline) grpc-js retries the TCP/TLS connection with its own backoff,
+    // which grows to 6.5 s gaps by the fifth try: after a control-plane restart most agents then
+    // sat out seconds after it was back. The agent's own reconnect policy paces dials; within a
+    // dial, retry every 1-4 s.
+    "grpc.initial_reconnect_backoff_ms": 1_000,
+    "grpc.max_reconnect_backoff_ms": 4_000,
     // grpc-js's introspection registry: never read, and it counts every message.
     "grpc.enable_channelz": 0,
   };
