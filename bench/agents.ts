@@ -5,7 +5,8 @@
  * the agents run in a few forked workers (bench/sim-worker.ts). Phases: enrol what the identity
  * cache lacks (through L1Sec Register), restart nodeward, measure its idle RSS, connect every
  * agent at once, wait one heartbeat interval, measure a steady window, send GET_NODE_STATUS
- * through the HTTP API, stop everything. Not part of the test suite. See docs/benchmarks.md.
+ * through the HTTP API, optionally (--storm) kill -9 nodeward and time the reconnect storm after
+ * its restart, stop everything. Not part of the test suite. See docs/benchmarks.md.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -17,19 +18,22 @@ import { errorMessage } from "../src/common/errors.js";
 import { apiClient } from "./lib/api.js";
 import { type HeapSummary, heapGrowth, summariseSnapshot } from "./lib/heap-snapshot.js";
 import { IdentityCache } from "./lib/identity-cache.js";
-import type { AgentIdentity, ConnectReport, Endpoint, WindowReport } from "./lib/ipc.js";
+import type { AgentIdentity, ConnectReport, Endpoint, StormReport, WindowReport } from "./lib/ipc.js";
 import { describeCode, describeMachine } from "./lib/machine.js";
-import { type NodewardProcess, startNodeward } from "./lib/nodeward-process.js";
+import { firstAccept, type NodewardProcess, type Ports, startNodeward } from "./lib/nodeward-process.js";
 import { type BenchOptions, parseOptions, usage } from "./lib/options.js";
 import {
   cpuPressureMeter,
   cpuSeconds,
   openFilesLimit,
+  type ProcSeries,
+  procFigures,
   rssKiB,
+  sampleProcess,
   sampleRss,
   tcpCounters,
 } from "./lib/proc-stats.js";
-import { type BenchResult, formatResult } from "./lib/report.js";
+import { type BenchResult, formatResult, type StormFigures } from "./lib/report.js";
 import { rounded, summarise } from "./lib/stats.js";
 import { WorkerHandle } from "./lib/workers.js";
 
@@ -72,7 +76,10 @@ function chunks<T>(items: readonly T[], parts: number): T[][] {
   );
 }
 
-async function startMeasuredNodeward(run: Run): Promise<NodewardProcess> {
+async function startMeasuredNodeward(
+  run: Run,
+  restart?: { ports: Ports; onSpawn(nw: NodewardProcess): void },
+): Promise<NodewardProcess> {
   run.nodeward = await startNodeward({
     dataDir: run.dirs.data,
     logFile: join(run.dirs.logs, "nodeward.log"),
@@ -80,6 +87,12 @@ async function startMeasuredNodeward(run: Run): Promise<NodewardProcess> {
     diagnosticDir: run.dirs.profiles,
     cpuProf: run.options.cpuProf,
     heapSnapshots: run.options.heapSnapshots,
+    admitPerSecond: run.options.admitPerSecond,
+    ports: restart?.ports,
+    onSpawn: (nw) => {
+      run.nodeward = nw; // killed with us even if it never gets healthy
+      restart?.onSpawn(nw);
+    },
   });
   say(
     `nodeward pid ${run.nodeward.pid} on L1 ${run.nodeward.ports.l1}, L2 ${run.nodeward.ports.l2}, API ${run.nodeward.api}`,
@@ -201,7 +214,9 @@ async function connectAll(run: Run, nw: NodewardProcess) {
   const started = Date.now();
   try {
     const reports: ConnectReport[] = (
-      await Promise.all(run.workers.map((w) => w.request({ kind: "connect" }, "connected", 300_000)))
+      await Promise.all(
+        run.workers.map((w) => w.request({ kind: "connect", timeoutMs: 240_000 }, "connected", 300_000)),
+      )
     ).map((r) => r.report);
     const lastHelloAt = Math.max(...reports.map((r) => r.lastHelloAt));
     const connected = reports.reduce((n, r) => n + r.connected, 0);
@@ -219,6 +234,7 @@ async function connectAll(run: Run, nw: NodewardProcess) {
       connected,
       failed: reports.reduce((n, r) => n + r.failed, 0),
       retries: reports.reduce((n, r) => n + r.retries, 0),
+      refusedWithHint: reports.reduce((n, r) => n + r.refusedWithHint, 0),
       allConnectedSeconds: (lastHelloAt - started) / 1000,
       perAgentMs: rounded(summarise(reports.flatMap((r) => r.connectMs))),
       helloRttMs: rounded(summarise(reports.flatMap((r) => r.helloRttMs))),
@@ -235,6 +251,8 @@ async function connectAll(run: Run, nw: NodewardProcess) {
 }
 
 async function steadyWindow(run: Run, nw: NodewardProcess) {
+  const api = apiClient(nw.api, nw.adminToken());
+  await api.status(); // restarts nodeward's event-loop delay histogram: the next read covers the window
   const rss = sampleRss(nw.pid, 1_000);
   const started = await Promise.all(
     run.workers.map((w) => w.request({ kind: "window-start" }, "window-started", 10_000)),
@@ -251,6 +269,7 @@ async function steadyWindow(run: Run, nw: NodewardProcess) {
     await Promise.all(run.workers.map((w) => w.request({ kind: "window-end" }, "window-report", 30_000)))
   ).map((r) => r.report);
   const memory = rss.stop();
+  const nodewardLoop = (await api.status()).eventLoopDelayMs;
   const rtt = reports.flatMap((r) => r.rttMs);
   const sum = (pick: (r: WindowReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
   return {
@@ -275,6 +294,7 @@ async function steadyWindow(run: Run, nw: NodewardProcess) {
       cpuSeconds: cpu,
       cores: cpu / seconds,
       microsPerHeartbeat: rtt.length ? (cpu * 1e6) / rtt.length : 0,
+      eventLoopDelayMs: nodewardLoop,
     },
     workers: {
       count: reports.length,
@@ -303,6 +323,159 @@ async function sampleInstructions(nw: NodewardProcess, identities: AgentIdentity
     }
   }
   return { sent: count, ok: rtt.length, errors, rttMs: rounded(summarise(rtt)) };
+}
+
+const secondsSummary = (ms: number[]) => rounded(summarise(ms.map((v) => v / 1000)), 3);
+
+/**
+ * The reconnect storm: with every agent connected, kill -9 nodeward, start it again on the same
+ * ports and data dir, and poll the workers every second until every agent had a hello answered
+ * by the new process (or the storm timeout, counted from the kill, ran out).
+ */
+async function reconnectStorm(
+  run: Run,
+  old: NodewardProcess,
+): Promise<{ nw: NodewardProcess; storm: StormFigures }> {
+  const { options } = run;
+  const armed = await Promise.all(
+    run.workers.map((w) => w.request({ kind: "storm-arm" }, "storm-armed", 10_000)),
+  );
+  const onlineBefore = armed.reduce((n, a) => n + a.online, 0);
+  say(`storm: ${onlineBefore}/${options.agents} online; kill -9 nodeward pid ${old.pid}`);
+  const tcpBefore = tcpCounters();
+  const pressure = cpuPressureMeter();
+  const killedAt = Date.now();
+  old.kill();
+  await old.exited;
+  const goneAt = Date.now();
+  const deadline = killedAt + options.stormTimeoutSeconds * 1_000;
+  // agents can connect once L2 accepts; /healthz (the API) comes a little later
+  const l2Accepting = firstAccept(old.ports.l2, deadline);
+  let sampler: ProcSeries | undefined;
+  let spawnedAt = 0;
+  let healthyAt = 0;
+  let restartError: unknown;
+  const restarted = startMeasuredNodeward(run, {
+    ports: old.ports,
+    onSpawn: (nw) => {
+      spawnedAt = Date.now();
+      sampler = sampleProcess(nw.pid, 250);
+    },
+  }).then(
+    (nw) => {
+      healthyAt = Date.now();
+      say(
+        `storm: nodeward pid ${nw.pid} answers /healthz ${((healthyAt - killedAt) / 1000).toFixed(2)} s after the kill`,
+      );
+      return nw;
+    },
+    (err: unknown) => {
+      restartError = err;
+      return undefined;
+    },
+  );
+
+  const curve: StormFigures["curve"] = [];
+  let previous = { at: killedAt, cpuSeconds: 0 };
+  let lastSaid = killedAt;
+  for (;;) {
+    const polledAt = Date.now();
+    const online = (
+      await Promise.all(run.workers.map((w) => w.request({ kind: "storm-status" }, "storm-status", 15_000)))
+    ).reduce((n, r) => n + r.online, 0);
+    const now = sampler?.last() ?? { at: Date.now(), cpuSeconds: 0, rssKiB: 0 };
+    const cores =
+      now.at > previous.at ? (now.cpuSeconds - previous.cpuSeconds) / ((now.at - previous.at) / 1000) : 0;
+    previous = now;
+    const s = Math.round((polledAt - killedAt) / 100) / 10;
+    curve.push({ s, online, cores: Math.round(cores * 100) / 100, rssMiB: Math.round(now.rssKiB / MiB) });
+    if (restartError) throw restartError;
+    if (healthyAt && online >= options.agents) break;
+    if (Date.now() >= deadline) break;
+    if (Date.now() - lastSaid >= 5_000) {
+      lastSaid = Date.now();
+      say(
+        `  storm t+${s.toFixed(0)} s: ${online}/${options.agents} back, nodeward ${cores.toFixed(2)} cores, RSS ${(now.rssKiB / MiB).toFixed(0)} MiB`,
+      );
+    }
+    await sleep(Math.max(0, polledAt + 1_000 - Date.now()));
+  }
+  const endedAt = Date.now();
+  const nw = await restarted;
+  if (!nw) throw restartError;
+  l2Accepting.stop();
+  const l2At = (await l2Accepting.at) ?? healthyAt;
+  const samples = sampler?.stop() ?? [];
+  const tcpAfter = tcpCounters();
+  const reports: StormReport[] = (
+    await Promise.all(run.workers.map((w) => w.request({ kind: "storm-end" }, "storm-report", 60_000)))
+  ).map((r) => r.report);
+  const sum = (pick: (r: StormReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
+  const online = sum((r) => r.online);
+  const allBack = online >= options.agents;
+  const lastBackAt = Math.max(...reports.map((r) => r.lastBackAt));
+  const allOnlineAt = allBack ? Math.max(lastBackAt, l2At) : endedAt;
+  const startup = procFigures(samples, spawnedAt, l2At);
+  const reconnecting = procFigures(samples, l2At, allOnlineAt);
+  const overall = procFigures(samples, spawnedAt, endedAt);
+  const secondsFrom = (from: number) => (allBack ? Math.round((lastBackAt - from) / 10) / 100 : null);
+  const back = sum((r) => r.back);
+  const hints = reports.flatMap((r) => r.retryHintsMs);
+  return {
+    nw,
+    storm: {
+      agents: options.agents,
+      onlineBefore,
+      killedPid: old.pid,
+      restartedPid: nw.pid,
+      exitSeconds: (goneAt - killedAt) / 1000,
+      listeningAfterKillSeconds: (l2At - killedAt) / 1000,
+      healthyAfterKillSeconds: (healthyAt - killedAt) / 1000,
+      allOnlineAfterKillSeconds: secondsFrom(killedAt),
+      allOnlineAfterListeningSeconds: secondsFrom(l2At),
+      timedOut: !allBack,
+      online,
+      back,
+      notBack: options.agents - online,
+      droppedAgain: sum((r) => r.droppedAgain),
+      gaveUp: sum((r) => r.agentsGaveUp),
+      terminalRefusals: sum((r) => r.terminalRefusals),
+      offlinePerAgentSeconds: secondsSummary(reports.flatMap((r) => r.offlineMs)),
+      offlineSplitSeconds: {
+        beforeDial: secondsSummary(reports.flatMap((r) => r.offlineSplitMs.beforeDial)),
+        dialToReady: secondsSummary(reports.flatMap((r) => r.offlineSplitMs.dialToReady)),
+        readyToHello: secondsSummary(reports.flatMap((r) => r.offlineSplitMs.readyToHello)),
+      },
+      redials: sum((r) => r.redials),
+      maxRedialsPerAgent: Math.max(...reports.map((r) => r.maxRedialsPerAgent)),
+      dialFailures: sum((r) => r.dialFailures),
+      refusedWithHint: sum((r) => r.refusedWithHint),
+      retryHintsMs: rounded(summarise(hints), 0),
+      nodeward: rounded({
+        startupSeconds: (l2At - spawnedAt) / 1000,
+        startupCpuSeconds: startup.cpuSeconds,
+        cpuSeconds: reconnecting.cpuSeconds,
+        meanCores: reconnecting.meanCores,
+        peakCores1s: reconnecting.peakCores,
+        cpuMsPerReconnect: back ? (reconnecting.cpuSeconds * 1000) / back : 0,
+        peakRssMiB: overall.peakRssKiB / MiB,
+        rssAtEndMiB: (samples[samples.length - 1]?.rssKiB ?? 0) / MiB,
+      }),
+      workers: {
+        cpuSeconds: Math.round(sum((r) => r.workerCpuSeconds) * 100) / 100,
+        eventLoopDelayP99Ms: reports.map((r) => Math.round(r.eventLoopDelayMs.p99)),
+      },
+      tcp: {
+        listenOverflows: tcpAfter.listenOverflows - tcpBefore.listenOverflows,
+        synRetransmits: tcpAfter.synRetransmits - tcpBefore.synRetransmits,
+      },
+      cpuPressure: pressure(),
+      instructionsReceived: mergeCounts(reports.map((r) => r.instructions)),
+      errors: [...new Set(reports.flatMap((r) => r.errors))].slice(0, 10),
+      span: { start: killedAt, end: allOnlineAt },
+      curve,
+    },
+  };
 }
 
 async function benchmark(run: Run): Promise<BenchResult> {
@@ -368,6 +541,15 @@ async function benchmark(run: Run): Promise<BenchResult> {
   const instructions = await sampleInstructions(nw, identities, options.instructions);
   const endKiB = rssKiB(nw.pid) ?? 0;
   const heap = heapBefore ? heapFigures(heapBefore, await snapshot(nw), connect.connected) : undefined;
+  let storm: StormFigures | undefined;
+  if (options.storm) {
+    ({ nw, storm } = await reconnectStorm(run, nw));
+    say(
+      storm.timedOut
+        ? `storm: only ${storm.online}/${storm.agents} back after ${options.stormTimeoutSeconds} s; ${storm.gaveUp} gave up`
+        : `storm: all ${storm.agents} back ${storm.allOnlineAfterKillSeconds} s after the kill (${storm.allOnlineAfterListeningSeconds} s after listening); ${storm.gaveUp} gave up`,
+    );
+  }
   await Promise.all(run.workers.map((w) => w.request({ kind: "quiesce" }, "quiesced", 10_000)));
   const shutdownMs = await nw.stop();
   const exitedAt = Date.now();
@@ -384,7 +566,11 @@ async function benchmark(run: Run): Promise<BenchResult> {
     code,
     options: shownOptions,
     clusters: new Set(identities.map((i) => i.cluster)).size,
-    cpuPressure: { connect: connectPressure, steady: steady.cpuPressure },
+    cpuPressure: {
+      connect: connectPressure,
+      steady: steady.cpuPressure,
+      ...(storm ? { storm: storm.cpuPressure } : {}),
+    },
     enrolment,
     connect: { ...connectFigures, instructionsReceivedWithWarmup: steady.instructionsConnectAndWarmup },
     memory: rounded({
@@ -400,9 +586,13 @@ async function benchmark(run: Run): Promise<BenchResult> {
     workers: steady.workers,
     instructions,
     ...(heap ? { heap } : {}),
+    ...(storm ? { storm } : {}),
     shutdownSeconds: shutdownMs / 1000,
     nodewardPid: nw.pid,
-    phasesBeforeExitSeconds: { connect: beforeExit(connect.span), steady: beforeExit(steady.span) },
+    // after a storm the exiting process (the one --cpu-prof profiled) is the restarted one
+    phasesBeforeExitSeconds: storm
+      ? { storm: beforeExit(storm.span) }
+      : { connect: beforeExit(connect.span), steady: beforeExit(steady.span) },
     loadAverage1mAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }

@@ -24,8 +24,10 @@ export interface ConnectReport {
   agents: number;
   connected: number;
   failed: number;
-  /** Extra dial attempts beyond the first, over all agents. */
+  /** Redials over all agents (after a failed dial, a refusal or a dropped stream), by the real reconnect policy. */
   retries: number;
+  /** Refusals with a retry hint (admission control), over all agents. */
+  refusedWithHint: number;
   /** Wall-clock time (Date.now()) of the last hello answer in this worker. */
   lastHelloAt: number;
   /** Per connected agent, from its first dial to its hello answer (ms). */
@@ -57,10 +59,55 @@ export interface WindowReport {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
+/** A worker's view of the reconnect storm, from storm-arm (just before nodeward is killed) to storm-end. */
+export interface StormReport {
+  agents: number;
+  /** Agents with a hello answered since storm-arm and their stream open now. */
+  online: number;
+  /** Agents with a hello answered since storm-arm (open or not now). */
+  back: number;
+  /** Agents whose stream dropped after storm-arm. */
+  dropped: number;
+  /** Agents that were back and dropped again. */
+  droppedAgain: number;
+  /** Wall clock (Date.now()) of the last first-hello-after-the-drop in this worker, 0 if none. */
+  lastBackAt: number;
+  /** Per agent back: from its stream dropping to nodeward answering its next hello (ms). */
+  offlineMs: number[];
+  /**
+   * The same time split by the dial that brought the agent back: before that dial started (the
+   * reconnect policy's waits and earlier failed dials), from its start until the channel was
+   * ready (TCP + TLS, including grpc-js's own reconnect backoff while nothing listened), and
+   * from ready to the hello answer (stream set-up, authentication, admission, the hello).
+   */
+  offlineSplitMs: { beforeDial: number[]; dialToReady: number[]; readyToHello: number[] };
+  redials: number;
+  maxRedialsPerAgent: number;
+  /** Dials or stream set-ups that ended before a hello answer (refusals included). */
+  dialFailures: number;
+  /** Refusals with a retry hint, and the hints (ms). */
+  refusedWithHint: number;
+  retryHintsMs: number[];
+  /** Refusals with a status waiting cannot fix (UNAUTHENTICATED, PERMISSION_DENIED). */
+  terminalRefusals: number;
+  /** Agents with at least one terminal refusal: they would never come back ("gave up"). */
+  agentsGaveUp: number;
+  /** The first few failure messages. */
+  errors: string[];
+  /** Instructions nodeward pushed during the storm, by type. */
+  instructions: Record<string, number>;
+  workerCpuSeconds: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
 export type ToWorker =
   | { kind: "enrol"; endpoint: Endpoint; caPem: string; aid: string; machines: MachineToEnrol[] }
   | { kind: "prepare"; endpoint: Endpoint; caPem: string; identities: AgentIdentity[] }
-  | { kind: "connect" }
+  /** Start every agent's reconnect loop; report when all are online or after timeoutMs (default 240 s). */
+  | { kind: "connect"; timeoutMs?: number }
+  | { kind: "storm-arm" }
+  | { kind: "storm-status" }
+  | { kind: "storm-end" }
   | { kind: "window-start" }
   | { kind: "window-end" }
   | { kind: "quiesce" }
@@ -73,6 +120,9 @@ export type FromWorker =
   | { kind: "progress"; connected: number }
   | { kind: "connected"; report: ConnectReport }
   | { kind: "window-started"; instructionsSinceConnect: Record<string, number> }
+  | { kind: "storm-armed"; online: number }
+  | { kind: "storm-status"; online: number }
+  | { kind: "storm-report"; report: StormReport }
   | { kind: "window-report"; report: WindowReport }
   | { kind: "quiesced" }
   | { kind: "stopped" }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { awaitSnapshot } from "./heap-snapshot.js";
@@ -22,8 +22,10 @@ export interface NodewardProcess {
   caPem(): string;
   /** SIGTERM, then SIGKILL after graceMs; resolves with how long the shutdown took. */
   stop(graceMs?: number): Promise<number>;
-  /** Immediate SIGKILL, for failure paths (synchronous, safe in an exit handler). */
+  /** Immediate SIGKILL, for failure paths and the reconnect storm (synchronous, safe in an exit handler). */
   kill(): void;
+  /** Resolves once the process has exited, however it ended. */
+  readonly exited: Promise<void>;
   /** A heap snapshot (full GC first) written into the diagnostic dir; needs `heapSnapshots`. */
   heapSnapshot(): Promise<string>;
 }
@@ -41,6 +43,44 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * When a TCP port on loopback first accepts a connection (Date.now()), probing every `everyMs`
+ * (each probe is closed at once); undefined if it did not before `until` or `stop()` was called.
+ */
+export function firstAccept(
+  port: number,
+  until: number,
+  everyMs = 50,
+): { at: Promise<number | undefined>; stop(): void } {
+  let stopped = false;
+  const probe = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+      socket.setTimeout(1_000, () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+  const at = (async () => {
+    while (!stopped && Date.now() < until) {
+      if (await probe()) return Date.now();
+      await sleep(everyMs);
+    }
+    return undefined;
+  })();
+  return {
+    at,
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
+
 export interface StartOptions {
   dataDir: string;
   logFile: string;
@@ -51,14 +91,24 @@ export interface StartOptions {
   cpuProf: boolean;
   /** Let heapSnapshot() ask for heap snapshots (SIGUSR2). */
   heapSnapshots: boolean;
+  /** Listen on these ports (a restart on the same ports); free loopback ports otherwise. */
+  ports?: Ports;
+  /** nodeward's `--admit-per-second`; its own default when undefined. */
+  admitPerSecond?: number;
+  /** Called right after the process was spawned, before it is healthy (to kill it or sample it). */
+  onSpawn?(handle: NodewardProcess): void;
 }
 
 /**
  * `nodeward serve` as its own process (so /proc shows its RSS and CPU alone), on free loopback
- * ports; resolves once /healthz answers. Output goes to logFile.
+ * ports or the given ones; resolves once /healthz answers. Output goes to logFile.
  */
 export async function startNodeward(options: StartOptions): Promise<NodewardProcess> {
-  const ports: Ports = { l1: await freePort(), l2: await freePort(), http: await freePort() };
+  const ports: Ports = options.ports ?? {
+    l1: await freePort(),
+    l2: await freePort(),
+    http: await freePort(),
+  };
   const out = openSync(options.logFile, "a");
   const profiling = [
     `--diagnostic-dir=${options.diagnosticDir}`,
@@ -71,10 +121,12 @@ export async function startNodeward(options: StartOptions): Promise<NodewardProc
     join(repo, "bin", "nodeward.js"), "serve",
     "--data-dir", options.dataDir,
     "--host", "localhost",
+    "--grpc-host", "127.0.0.1",
     "--l1-port", String(ports.l1),
     "--l2-port", String(ports.l2),
     "--http-port", String(ports.http),
     "--log-level", options.logLevel,
+    ...(options.admitPerSecond ? ["--admit-per-second", String(options.admitPerSecond)] : []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", out, out], cwd: repo });
   closeSync(out);
@@ -85,6 +137,7 @@ export async function startNodeward(options: StartOptions): Promise<NodewardProc
     ports,
     api,
     dataDir: options.dataDir,
+    exited,
     adminToken: () => readFileSync(join(options.dataDir, "admin.token"), "utf8").trim(),
     caPem: () => readFileSync(join(options.dataDir, "ca.crt"), "utf8"),
     async stop(graceMs = 15_000) {
@@ -106,6 +159,7 @@ export async function startNodeward(options: StartOptions): Promise<NodewardProc
       return awaitSnapshot(options.diagnosticDir, child.pid ?? -1, known, 120_000);
     },
   };
+  options.onSpawn?.(handle);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -18,6 +18,12 @@ export interface BenchOptions {
   cpuProf: boolean;
   heapSnapshots: boolean;
   maxMinutes: number;
+  /** After the API sample: kill -9 nodeward, restart it on the same ports and data dir, time the reconnect storm. */
+  storm: boolean;
+  /** How long the storm may take, from the kill, before the agents still offline count as not back. */
+  stormTimeoutSeconds: number;
+  /** nodeward's `--admit-per-second` (new sessions admitted per second); undefined = nodeward's default. */
+  admitPerSecond: number | undefined;
 }
 
 export const usage = `usage: node --import tsx bench/agents.ts [options]
@@ -40,6 +46,11 @@ export const usage = `usage: node --import tsx bench/agents.ts [options]
   --cpu-prof               write a V8 CPU profile of nodeward into DIR/profiles
   --heap-snapshots         heap snapshots of nodeward before connecting and at the end (into DIR/profiles),
                            for live heap per session; the snapshots disturb the RSS figures of that run
+  --storm                  reconnect storm after the API sample: kill -9 nodeward, start it again on the
+                           same ports and data dir, and measure until every agent had its hello answered
+                           again (time, nodeward peak RSS and CPU, refusals, agents not back)
+  --storm-timeout-s S      bound on the storm, from the kill (default 300)
+  --admit-per-second N     passed to nodeward: new agent sessions admitted per second (default: nodeward's, 500)
   --max-minutes M          hard stop for the whole run (default 30)
 `;
 
@@ -64,6 +75,9 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       "cpu-prof": { type: "boolean", default: false },
       "heap-snapshots": { type: "boolean", default: false },
       "max-minutes": { type: "string", default: "30" },
+      storm: { type: "boolean", default: false },
+      "storm-timeout-s": { type: "string", default: "300" },
+      "admit-per-second": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -86,6 +100,11 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     cpuProf: values["cpu-prof"],
     heapSnapshots: values["heap-snapshots"],
     maxMinutes: int(values["max-minutes"], "--max-minutes", 1, 600),
+    storm: values.storm,
+    stormTimeoutSeconds: int(values["storm-timeout-s"], "--storm-timeout-s", 10, 3_600),
+    admitPerSecond: values["admit-per-second"]
+      ? int(values["admit-per-second"], "--admit-per-second", 1, 1_000_000)
+      : undefined,
   };
 }
 

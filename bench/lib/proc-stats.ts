@@ -111,3 +111,83 @@ export function sampleRss(pid: number, everyMs: number): RssSeries {
     },
   };
 }
+
+/** One reading of a process: wall clock (ms), CPU used so far (s), RSS (KiB). */
+export interface ProcSample {
+  at: number;
+  cpuSeconds: number;
+  rssKiB: number;
+}
+
+export interface ProcSeries {
+  /** The latest reading, if any. */
+  last(): ProcSample | undefined;
+  /** Stops sampling (taking one last reading) and returns every reading. */
+  stop(): ProcSample[];
+}
+
+/** Samples a process's CPU and RSS from /proc every `everyMs` until stopped or the process is gone. */
+export function sampleProcess(pid: number, everyMs: number): ProcSeries {
+  const samples: ProcSample[] = [];
+  const take = () => {
+    const cpu = cpuSeconds(pid);
+    const rss = rssKiB(pid);
+    if (cpu !== undefined && rss !== undefined)
+      samples.push({ at: Date.now(), cpuSeconds: cpu, rssKiB: rss });
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    last: () => samples[samples.length - 1],
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
+
+/** CPU and memory of a process over [from, to] (wall clock ms), from sampleProcess() readings. */
+export interface ProcFigures {
+  seconds: number;
+  cpuSeconds: number;
+  /** cpuSeconds / seconds. */
+  meanCores: number;
+  /** The highest CPU use over any window of at least windowMs between two readings. */
+  peakCores: number;
+  peakRssKiB: number;
+}
+
+export function procFigures(
+  samples: readonly ProcSample[],
+  from: number,
+  to: number,
+  windowMs = 1_000,
+): ProcFigures {
+  const inside = samples.filter((s) => s.at >= from && s.at <= to);
+  const first = inside[0];
+  const last = inside[inside.length - 1];
+  if (!first || !last || last.at === first.at) {
+    return { seconds: 0, cpuSeconds: 0, meanCores: 0, peakCores: 0, peakRssKiB: first?.rssKiB ?? 0 };
+  }
+  let peakCores = 0;
+  let start = 0;
+  for (let end = 1; end < inside.length; end++) {
+    const b = inside[end] as ProcSample;
+    // the shortest window ending at b that is at least windowMs long
+    while (start + 1 < end && b.at - (inside[start + 1] as ProcSample).at >= windowMs) start += 1;
+    const a = inside[start] as ProcSample;
+    if (b.at - a.at >= windowMs)
+      peakCores = Math.max(peakCores, (b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000));
+  }
+  const seconds = (last.at - first.at) / 1000;
+  const cpu = last.cpuSeconds - first.cpuSeconds;
+  return {
+    seconds,
+    cpuSeconds: cpu,
+    meanCores: cpu / seconds,
+    // a range shorter than one window has only its mean
+    peakCores: peakCores || cpu / seconds,
+    peakRssKiB: Math.max(...inside.map((s) => s.rssKiB)),
+  };
+}

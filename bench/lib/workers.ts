@@ -3,32 +3,47 @@ import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { FromWorker, ToWorker, WorkerOptions } from "./ipc.js";
 
-const workerScript = new URL("../sim-worker.ts", import.meta.url).pathname;
+/** Every IPC message names its kind; a worker answers a command with a message of a known kind. */
+export interface WorkerMessage {
+  kind: string;
+}
 
-type Reply<K extends FromWorker["kind"]> = Extract<FromWorker, { kind: K }>;
+/** What a worker sends when a command threw, or what the handle makes of a worker that died. */
+interface Failed {
+  kind: "failed";
+  message: string;
+}
 
-/** One forked sim-worker: typed request/answer over IPC, bounded by a timeout each. */
-export class WorkerHandle {
+/**
+ * One forked benchmark worker (a TypeScript script run with `--import tsx`): typed request/answer
+ * over IPC, one outstanding request per answer kind, each bounded by a timeout. Messages of the
+ * kinds in `eventKinds` answer nothing: they go to `onEvent` (progress reports).
+ */
+export class ForkedWorker<To extends WorkerMessage, From extends WorkerMessage> {
   private readonly child: ChildProcess;
-  private readonly waiting = new Map<string, (message: FromWorker) => void>();
-  /** Replies that came before anyone asked (the worker says "ready" on its own). */
-  private readonly early = new Map<string, FromWorker>();
+  private readonly waiting = new Map<string, (message: From | Failed) => void>();
+  /** Replies that came before anyone asked (a worker says "ready" on its own). */
+  private readonly early = new Map<string, From>();
   private failure: Error | undefined;
-  onProgress: (connected: number) => void = () => {};
+  onEvent: (message: From) => void = () => {};
 
   constructor(
-    readonly options: WorkerOptions,
-    logDir: string,
+    script: string,
+    readonly index: number,
+    /** JSON-encoded into the worker's first argument. */
+    workerArgument: unknown,
+    logFile: string,
+    private readonly eventKinds: readonly string[] = [],
   ) {
-    const out = openSync(join(logDir, `worker-${options.index}.log`), "a");
-    this.child = fork(workerScript, [JSON.stringify(options)], {
+    const out = openSync(logFile, "a");
+    this.child = fork(script, [JSON.stringify(workerArgument)], {
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", out, out, "ipc"],
     });
     closeSync(out);
-    this.child.on("message", (message: FromWorker) => this.receive(message));
+    this.child.on("message", (message: From) => this.receive(message));
     this.child.on("exit", (code, signal) => {
-      this.fail(new Error(`worker ${options.index} exited (${signal ?? code})`));
+      this.fail(new Error(`worker ${index} exited (${signal ?? code})`));
     });
   }
 
@@ -36,29 +51,27 @@ export class WorkerHandle {
     return this.child.pid ?? -1;
   }
 
-  /** Sends a command and waits for the reply of the given kind. */
-  request<K extends FromWorker["kind"]>(
-    message: ToWorker | undefined,
+  /** Sends a command (or nothing, to wait for a message the worker sends unasked) and waits for the reply of the given kind. */
+  request<K extends From["kind"]>(
+    message: To | undefined,
     kind: K,
     timeoutMs: number,
-  ): Promise<Reply<K>> {
+  ): Promise<Extract<From, { kind: K }>> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       const early = this.early.get(kind);
       if (early && !message) {
         this.early.delete(kind);
-        return resolve(early as Reply<K>);
+        return resolve(early as Extract<From, { kind: K }>);
       }
       const timer = setTimeout(() => {
         this.waiting.delete(kind);
-        reject(
-          new Error(`worker ${this.options.index}: no ${kind} within ${Math.round(timeoutMs / 1000)} s`),
-        );
+        reject(new Error(`worker ${this.index}: no ${kind} within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
       this.waiting.set(kind, (reply) => {
         clearTimeout(timer);
-        if (reply.kind === "failed") reject(new Error(`worker ${this.options.index}: ${reply.message}`));
-        else resolve(reply as Reply<K>);
+        if (reply.kind === "failed") reject(new Error(`worker ${this.index}: ${(reply as Failed).message}`));
+        else resolve(reply as Extract<From, { kind: K }>);
       });
       if (message) this.child.send(message);
     });
@@ -69,19 +82,19 @@ export class WorkerHandle {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 
-  /** Asks the worker to close its agents and exit; kills it if it has not after graceMs. */
+  /** Sends `{kind: "stop"}` and waits for the worker to exit; kills it if it has not after graceMs. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.send({ kind: "stop" } satisfies ToWorker);
+    this.child.send({ kind: "stop" } satisfies WorkerMessage);
     const timer = setTimeout(() => this.kill(), graceMs);
     await exited;
     clearTimeout(timer);
   }
 
-  private receive(message: FromWorker): void {
-    if (message.kind === "progress") {
-      this.onProgress(message.connected);
+  private receive(message: From): void {
+    if (this.eventKinds.includes(message.kind)) {
+      this.onEvent(message);
       return;
     }
     if (message.kind === "failed") {
@@ -97,8 +110,25 @@ export class WorkerHandle {
 
   private fail(err: Error): void {
     this.failure = err;
-    const failed: FromWorker = { kind: "failed", message: err.message };
+    const failed: Failed = { kind: "failed", message: err.message };
     for (const settle of this.waiting.values()) settle(failed);
     this.waiting.clear();
+  }
+}
+
+const simWorkerScript = new URL("../sim-worker.ts", import.meta.url).pathname;
+
+/** One forked bench/sim-worker.ts (bench:agents). */
+export class WorkerHandle extends ForkedWorker<ToWorker, FromWorker> {
+  onProgress: (connected: number) => void = () => {};
+
+  constructor(
+    readonly options: WorkerOptions,
+    logDir: string,
+  ) {
+    super(simWorkerScript, options.index, options, join(logDir, `worker-${options.index}.log`), ["progress"]);
+    this.onEvent = (message) => {
+      if (message.kind === "progress") this.onProgress(message.connected);
+    };
   }
 }

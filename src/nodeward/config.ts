@@ -32,6 +32,12 @@ export interface NodewardConfig {
   /** Accepted connections waiting for a handshake per listener (also the accept backlog). */
   maxWaitingConnections: number;
   handshakeTimeoutMs: number;
+  /**
+   * Who accepts connections on the gRPC ports: a small acceptor process (libuv accepts one
+   * connection per loop iteration, too few when nodeward's loop is busy in a storm), or nodeward
+   * itself ("inline": tests, which start many nodewards).
+   */
+  acceptor: "process" | "inline";
   /** Registrations (L1Sec Register) in progress at once; more get a retry hint. */
   maxRegistrations: number;
   logLevel: string;
@@ -63,6 +69,7 @@ export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
   maxWaitingConnections: 4_096,
   handshakeTimeoutMs: 10_000,
   maxRegistrations: 16,
+  acceptor: "process",
   logLevel: "info",
 };
 

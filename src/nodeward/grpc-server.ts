@@ -34,6 +34,8 @@ const statusOf: Partial<Record<string, grpc.status>> = {
   NA_UNAUTHORIZED: grpc.status.UNAUTHENTICATED,
   NA_NOT_FOUND: grpc.status.NOT_FOUND,
   NA_UNSUPPORTED: grpc.status.UNIMPLEMENTED,
+  // e.g. a cluster whose /24 has no free address left: the caller must change something first
+  NA_CONFLICT: grpc.status.FAILED_PRECONDITION,
 };
 
 /**

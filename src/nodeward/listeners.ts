@@ -3,7 +3,8 @@ import type { Logger } from "../common/log.js";
 import type { grpc } from "../wire/grpc.js";
 import type { ServerCert } from "./ca/server-cert.js";
 import type { NodewardConfig } from "./config.js";
-import { type GatedListener, listenGated } from "./transport/gated-tls-listener.js";
+import { startAcceptor } from "./transport/acceptor.js";
+import { type GatedTls, gatedTls, listenInline } from "./transport/gated-tls-listener.js";
 import type { GateCounters } from "./transport/handshake-gate.js";
 import type { PeerCertificates } from "./transport/peer-certificates.js";
 
@@ -17,12 +18,19 @@ export interface GrpcListeners {
 
 type ListenerConfig = Pick<
   NodewardConfig,
-  "grpcHost" | "l1Port" | "l2Port" | "maxHandshakes" | "maxWaitingConnections" | "handshakeTimeoutMs"
+  | "grpcHost"
+  | "l1Port"
+  | "l2Port"
+  | "maxHandshakes"
+  | "maxWaitingConnections"
+  | "handshakeTimeoutMs"
+  | "acceptor"
 >;
 
 /**
  * Opens L1Sec (TLS: the enrolment token is the credential) and L2Sec (mutual TLS with our CA)
- * behind one handshake gate each.
+ * behind one handshake gate each. Connections are accepted by the acceptor process, or in this
+ * process when `acceptor` is "inline".
  */
 export async function listenGrpc(
   servers: { l1: grpc.Server; l2: grpc.Server },
@@ -33,42 +41,67 @@ export async function listenGrpc(
   peerCertificates?: PeerCertificates,
 ): Promise<GrpcListeners> {
   const identity = { cert: tls.serverCert.chainPem, key: tls.serverCert.keyPem };
-  const open = async (server: grpc.Server, port: number, name: string, mutual: boolean) => {
+  const gate = (server: grpc.Server, name: string, mutual: boolean) =>
+    gatedTls(server, {
+      tls: mutual
+        ? { ...identity, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: true }
+        : { ...identity, requestCert: false },
+      maxHandshakes: config.maxHandshakes,
+      maxWaiting: config.maxWaitingConnections,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      ...(mutual && peerCertificates ? { onSecure: (socket) => peerCertificates.remember(socket) } : {}),
+      log: log.child({ listener: name }),
+    });
+  const gated: Record<"L1Sec" | "L2Sec", GatedTls> = {
+    L1Sec: gate(servers.l1, "L1Sec", false),
+    L2Sec: gate(servers.l2, "L2Sec", true),
+  };
+  const wanted = [
+    { name: "L1Sec" as const, port: config.l1Port },
+    { name: "L2Sec" as const, port: config.l2Port },
+  ];
+  const backlog = config.maxWaitingConnections;
+  let ports: Record<string, number>;
+  let stopAccepting: () => void;
+  if (config.acceptor === "process") {
+    const acceptor = await startAcceptor(
+      wanted.map((l) => ({ ...l, host: config.grpcHost, backlog, maxPending: backlog })),
+      (name, socket) => {
+        const target = gated[name as "L1Sec" | "L2Sec"];
+        if (target) target.admit(socket);
+        else socket.destroy();
+      },
+      log.child({ component: "acceptor" }),
+    );
+    ports = acceptor.ports;
+    stopAccepting = () => acceptor.close();
+  } else {
+    const opened: { port: number; close(): void }[] = [];
     try {
-      return await listenGated(server, {
-        host: config.grpcHost,
-        port,
-        tls: mutual
-          ? { ...identity, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: true }
-          : { ...identity, requestCert: false },
-        maxHandshakes: config.maxHandshakes,
-        maxWaiting: config.maxWaitingConnections,
-        handshakeTimeoutMs: config.handshakeTimeoutMs,
-        backlog: config.maxWaitingConnections,
-        ...(mutual && peerCertificates ? { onSecure: (socket) => peerCertificates.remember(socket) } : {}),
-        log: log.child({ listener: name }),
-      });
+      for (const l of wanted) {
+        opened.push(await listenInline(gated[l.name], { host: config.grpcHost, port: l.port, backlog }));
+      }
     } catch (err) {
-      throw new RunosError("NA_CONFLICT", `cannot listen for ${name} on ${config.grpcHost}:${port}`, {
+      for (const o of opened) o.close();
+      const name = wanted[opened.length]?.name ?? "gRPC";
+      throw new RunosError("NA_CONFLICT", `cannot listen for ${name} on ${config.grpcHost}`, {
         cause: err,
         hint: "another process may hold the port; choose another with --l1-port/--l2-port",
       });
     }
-  };
-  const l1 = await open(servers.l1, config.l1Port, "L1Sec", false);
-  let l2: GatedListener;
-  try {
-    l2 = await open(servers.l2, config.l2Port, "L2Sec", true);
-  } catch (err) {
-    await l1.close();
-    throw err;
+    ports = { L1Sec: opened[0]?.port ?? 0, L2Sec: opened[1]?.port ?? 0 };
+    stopAccepting = () => {
+      for (const o of opened) o.close();
+    };
   }
   return {
-    l1: l1.port,
-    l2: l2.port,
-    counters: () => ({ l1: l1.counters(), l2: l2.counters() }),
+    l1: ports.L1Sec ?? config.l1Port,
+    l2: ports.L2Sec ?? config.l2Port,
+    counters: () => ({ l1: gated.L1Sec.counters(), l2: gated.L2Sec.counters() }),
     close: async () => {
-      await Promise.all([l1.close(), l2.close()]);
+      stopAccepting();
+      gated.L1Sec.close();
+      gated.L2Sec.close();
     },
   };
 }

@@ -22,6 +22,8 @@ export async function startNodeward(extraArgs: string[] = []): Promise<NodewardU
     dataDir,
     "--host",
     "localhost",
+    "--grpc-host",
+    "127.0.0.1",
     "--l1-port",
     String(ports.l1),
     "--l2-port",

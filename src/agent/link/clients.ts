@@ -78,6 +78,8 @@ export function describeGrpcError(err: unknown, where: string): RunosError {
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.NOT_FOUND:
       return new RunosError("NA_INVALID_INPUT", details);
+    case grpc.status.FAILED_PRECONDITION:
+      return new RunosError("NA_CONFLICT", details);
     case grpc.status.UNAVAILABLE:
     case grpc.status.DEADLINE_EXCEEDED:
       return new RunosError("NA_UNREACHABLE", `could not reach the control plane at ${where}: ${details}`, {

@@ -74,6 +74,7 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
       collect,
       [],
     )
+    .option("--grpc-host <address>", "bind address of the enrolment and agent ports", "0.0.0.0")
     .option("--l1-port <port>", "enrolment port (TLS)", port, defaultL1Port)
     .option("--l2-port <port>", "agent port (mutual TLS)", port, defaultL2Port)
     .option("--http-port <port>", "HTTP API port", port, defaultHttpPort)

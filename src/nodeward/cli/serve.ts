@@ -6,6 +6,7 @@ import type { CliIo, CommandResult } from "./io.js";
 export interface ServeOptions {
   dataDir: string;
   host: string[];
+  grpcHost: string;
   l1Port: number;
   l2Port: number;
   httpPort: number;
@@ -26,6 +27,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<CommandRe
   const config: Partial<NodewardConfig> & { dataDir: string } = {
     dataDir: options.dataDir,
     hosts: options.host,
+    grpcHost: options.grpcHost,
     l1Port: options.l1Port,
     l2Port: options.l2Port,
     httpPort: options.httpPort,

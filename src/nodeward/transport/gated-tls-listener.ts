@@ -5,8 +5,6 @@ import { grpc } from "../../wire/grpc.js";
 import { type GateCounters, HandshakeGate } from "./handshake-gate.js";
 
 export interface GatedListenerOptions {
-  host: string;
-  port: number;
   /** Certificate, key and, for mutual TLS, the CA with requestCert/rejectUnauthorized. */
   tls: Pick<TlsOptions, "cert" | "key" | "ca" | "requestCert" | "rejectUnauthorized">;
   /** TLS handshakes in progress at once. */
@@ -15,18 +13,18 @@ export interface GatedListenerOptions {
   maxWaiting: number;
   /** A handshake not finished by then fails (the slot is released). */
   handshakeTimeoutMs: number;
-  /** The kernel's accept queue (capped by net.core.somaxconn). */
-  backlog: number;
   /** Told of every finished handshake before gRPC sees the connection. */
   onSecure?: (socket: TLSSocket) => void;
   log: Logger;
 }
 
-export interface GatedListener {
-  readonly port: number;
+/** TLS in front of a gRPC server, fed accepted connections through `admit`. */
+export interface GatedTls {
+  /** A freshly accepted connection (not yet read from). */
+  admit(socket: Socket): void;
   counters(): GateCounters;
-  /** Stops accepting and closes connections still waiting; the gRPC server's shutdown ends the rest. */
-  close(): Promise<void>;
+  /** Closes connections still waiting; the gRPC server's shutdown ends the rest. */
+  close(): void;
 }
 
 /**
@@ -37,10 +35,7 @@ export interface GatedListener {
  * finished TLS socket (ALPN h2) is injected into the gRPC server as an already-secured
  * connection, and calls still see the peer certificate through getAuthContext().
  */
-export async function listenGated(
-  server: grpc.Server,
-  options: GatedListenerOptions,
-): Promise<GatedListener> {
+export function gatedTls(server: grpc.Server, options: GatedListenerOptions): GatedTls {
   const { log } = options;
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const tlsServer = createTlsServer({
@@ -83,10 +78,23 @@ export async function listenGated(
     socket.destroy();
   });
 
-  const net: NetServer = createNetServer({ pauseOnConnect: true }, (socket) => {
+  const admit = (socket: Socket) => {
     socket.on("error", (err) => log.debug({ err: err.message }, "connection error before TLS"));
     if (gate.offer(socket) === "waiting") socket.once("close", () => gate.withdraw(socket));
-  });
+  };
+  return {
+    admit,
+    counters: () => gate.counters(),
+    close: () => gate.dropWaiting(),
+  };
+}
+
+/** Accepts on our own socket, in this process (tests, and a fallback without the acceptor process). */
+export async function listenInline(
+  gated: GatedTls,
+  options: { host: string; port: number; backlog: number },
+): Promise<{ port: number; close(): void }> {
+  const net: NetServer = createNetServer({ pauseOnConnect: true }, (socket) => gated.admit(socket));
   const port = await new Promise<number>((resolve, reject) => {
     net.once("error", reject);
     net.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
@@ -95,15 +103,7 @@ export async function listenGated(
       resolve(typeof address === "object" && address ? address.port : options.port);
     });
   });
-
-  return {
-    port,
-    counters: () => gate.counters(),
-    close: async () => {
-      // stop accepting; close() would also wait for every accepted socket, which the TLS and
-      // gRPC layers own from here and the gRPC server's shutdown ends
-      net.close();
-      gate.dropWaiting();
-    },
-  };
+  // close() stops accepting; its callback would also wait for every accepted socket, which the
+  // TLS and gRPC layers own from here and the gRPC server's shutdown ends
+  return { port, close: () => net.close() };
 }

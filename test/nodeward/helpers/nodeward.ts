@@ -38,6 +38,7 @@ export async function startNodeward(
       l1Port: 0,
       l2Port: 0,
       httpPort: 0,
+      acceptor: "inline", // dozens of nodewards per run: no acceptor process each (test/nodeward/acceptor.test.ts covers it)
       ...options.config,
     },
     clock: options.clock,
