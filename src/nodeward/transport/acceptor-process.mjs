@@ -25,15 +25,24 @@ for (const listener of listeners) {
       if (err) socket.destroy();
     });
   });
+  // After a crash of nodeward, the old acceptor may hold the port for a moment more (it exits when
+  // it notices its parent is gone): retry a busy port for up to 5 s before giving up.
+  let attempts = 0;
+  const listen = () =>
+    server.listen({ host: listener.host, port: listener.port, backlog: listener.backlog }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : listener.port;
+      process.send?.({ kind: "listening", listener: listener.name, port });
+    });
   server.on("error", (err) => {
+    if (err.code === "EADDRINUSE" && listener.port !== 0 && ++attempts < 20) {
+      setTimeout(listen, 250);
+      return;
+    }
     process.send?.({ kind: "error", listener: listener.name, message: err.message, code: err.code });
     process.exit(1);
   });
-  server.listen({ host: listener.host, port: listener.port, backlog: listener.backlog }, () => {
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : listener.port;
-    process.send?.({ kind: "listening", listener: listener.name, port });
-  });
+  listen();
 }
 
 // nodeward is gone (stopped, crashed or killed): never outlive it
