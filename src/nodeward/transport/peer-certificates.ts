@@ -1,4 +1,10 @@
-import type { PeerCertificate, TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
+
+/** What identifying a node needs of its certificate (the full object is a few KiB per connection). */
+export interface PeerNames {
+  subjectaltname?: string;
+  serialNumber: string;
+}
 
 /**
  * The verified client certificate of each open mutual-TLS connection, by the peer address gRPC
@@ -7,7 +13,7 @@ import type { PeerCertificate, TLSSocket } from "node:tls";
  * several calls per connect); here it is built once per connection and dropped when it closes.
  */
 export class PeerCertificates {
-  private readonly bySocket = new Map<string, { socket: TLSSocket; certificate?: PeerCertificate }>();
+  private readonly bySocket = new Map<string, { socket: TLSSocket; names?: PeerNames }>();
 
   /** A finished, authorised handshake. */
   remember(socket: TLSSocket): void {
@@ -19,11 +25,16 @@ export class PeerCertificates {
   }
 
   /** The certificate of the connection a call came on, or undefined (then ask the call itself). */
-  lookup(peer: string): PeerCertificate | undefined {
+  lookup(peer: string): PeerNames | undefined {
     const entry = this.bySocket.get(peer);
     if (!entry?.socket.authorized || entry.socket.destroyed) return undefined;
-    entry.certificate ??= entry.socket.getPeerCertificate();
-    return entry.certificate.raw ? entry.certificate : undefined;
+    if (!entry.names) {
+      const certificate = entry.socket.getPeerCertificate();
+      if (!certificate.raw) return undefined;
+      // keep only what identifyPeer reads: 10,000 whole certificates would be tens of MiB
+      entry.names = { subjectaltname: certificate.subjectaltname, serialNumber: certificate.serialNumber };
+    }
+    return entry.names;
   }
 
   get size(): number {
