@@ -491,6 +491,7 @@ async function benchmark(run: Run): Promise<BenchResult> {
           index,
           heartbeatMs: options.heartbeatMs,
           connectConcurrency: options.connectConcurrency,
+          dialConcurrency: options.dialConcurrency,
           enrolConcurrency: options.enrolConcurrency,
           wireguard: options.wireguard,
         },

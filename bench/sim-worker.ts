@@ -16,7 +16,7 @@ import type {
   ToWorker,
   WorkerOptions,
 } from "./lib/ipc.js";
-import { BeatLog, type ConnectFailure, SimAgent } from "./lib/sim-agent.js";
+import { BeatLog, type ConnectFailure, DialSlots, SimAgent } from "./lib/sim-agent.js";
 import { mapLimit } from "./lib/stats.js";
 
 const options = JSON.parse(process.argv[2] ?? "{}") as WorkerOptions;
@@ -90,6 +90,7 @@ function prepare(identities: AgentIdentity[]): void {
     onDisconnect,
     onOnline,
     onDialFailed,
+    ...(options.dialConcurrency > 0 ? { dialSlots: new DialSlots(options.dialConcurrency) } : {}),
   };
   agents.length = 0;
   for (const identity of identities) agents.push(new SimAgent(identity, ctx));

@@ -134,6 +134,8 @@ export interface WorkerOptions {
   heartbeatMs: number;
   /** Dials in flight per worker; 0 = all agents at once (a reconnect storm). */
   connectConcurrency: number;
+  /** Dials in flight per worker in the reconnect loop; 0 = no limit. */
+  dialConcurrency: number;
   enrolConcurrency: number;
   /** Simulated nodes have WireGuard (wg0 in memory, key registered at enrolment). */
   wireguard: boolean;

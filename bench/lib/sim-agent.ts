@@ -56,6 +56,8 @@ export interface AgentContext {
   wireguard: boolean;
   log: Logger;
   beats: BeatLog;
+  /** The simulator's own limit on dials in flight in this worker (none when absent). */
+  dialSlots?: DialSlots;
   /** Capabilities announced in the hello; the real agent's by default. */
   capabilities?: readonly string[];
   /** The stream ended without us asking (nodeward closed it or the connection broke). */
@@ -90,6 +92,31 @@ export class ConnectFailure extends Error {
 
   get terminal(): boolean {
     return this.code !== undefined && terminalCodes.has(this.code);
+  }
+}
+
+/**
+ * At most `limit` dials in flight in one worker. Real agents dial from their own machines; a worker
+ * running 2,500 of them on a shared core would otherwise start thousands of TLS handshakes at once
+ * and finish none in time.
+ */
+export class DialSlots {
+  private inUse = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.inUse >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.inUse += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inUse -= 1;
+    };
   }
 }
 
@@ -258,7 +285,14 @@ export class SimAgent {
       const startedAt = Date.now();
       let end: ConnectionEnd;
       try {
-        const { session, helloMs } = await this.open();
+        const release = await this.ctx.dialSlots?.acquire();
+        let opened: { session: Session; helloMs: number };
+        try {
+          opened = await this.open();
+        } finally {
+          release?.();
+        }
+        const { session, helloMs } = opened;
         online(helloMs);
         this.ctx.onOnline?.(this, helloMs);
         const reason = await session.closed();
