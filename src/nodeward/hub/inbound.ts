@@ -74,10 +74,11 @@ export function handleInbound(session: Session, raw: Envelope, deps: InboundDeps
   if (message.tag !== "" && session.takeAnswer(message)) return;
   const handler = handlers[message.type];
   if (!handler) {
-    deps.log.warn(
-      { nid: session.nid, type: message.type.slice(0, 64), tag: message.tag },
-      "ignored unknown message type",
-    );
+    const fields = { nid: session.nid, type: message.type.slice(0, 64), tag: message.tag };
+    // A tagged message nobody waits for is an answer that came after its request timed out (a
+    // storm makes thousands of them): not news. An untagged unknown type is.
+    if (message.tag !== "") deps.log.debug(fields, "late answer dropped: its request had timed out");
+    else deps.log.warn(fields, "ignored unknown message type");
     return;
   }
   session.runInOrder(async () => {
