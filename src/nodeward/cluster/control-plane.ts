@@ -69,7 +69,7 @@ export class ControlPlaneEndpoints {
 
   async nodesFor(ref: ClusterRef): Promise<ControlPlaneNode[]> {
     return controlPlaneNodesOf(
-      await this.deps.store.liveNodesOfCluster(ref.aid, ref.cluster),
+      await this.deps.store.controlPlaneNodesOfCluster(ref.aid, ref.cluster),
       this.deps.apiPort,
     );
   }
@@ -104,17 +104,18 @@ export class ControlPlaneEndpoints {
 
   private async pushCluster(ref: ClusterRef): Promise<void> {
     try {
-      const nodes = await this.deps.store.liveNodesOfCluster(ref.aid, ref.cluster);
-      const endpoints = controlPlaneNodesOf(nodes, this.deps.apiPort).map((n) => n.kubeEndpoint);
+      // Only the control-plane rows from the store; the recipients are the cluster's open
+      // sessions. Reading the whole cluster here was a second 100-row read per reconnect.
+      const controlPlanes = await this.deps.store.controlPlaneNodesOfCluster(ref.aid, ref.cluster);
+      const endpoints = controlPlaneNodesOf(controlPlanes, this.deps.apiPort).map((n) => n.kubeEndpoint);
       if (endpoints.length === 0) return;
       const payload = { endpoints };
       const digest = createHash("sha256").update(JSON.stringify(payload)).digest("hex");
-      await Promise.all(
-        nodes
-          .filter((n) => this.deps.hub.get(n.nid)?.capabilities.includes(controlPlaneEndpointsCapability))
-          .filter((n) => this.lastPushed.get(n.nid) !== digest)
-          .map((n) => this.push(n.nid, payload, digest)),
+      const recipients = [...this.deps.hub.inCluster(ref.aid, ref.cluster)].filter(
+        (s) =>
+          s.capabilities.includes(controlPlaneEndpointsCapability) && this.lastPushed.get(s.nid) !== digest,
       );
+      await Promise.all(recipients.map((s) => this.push(s.nid, payload, digest)));
     } catch (err) {
       this.deps.log.warn({ ...ref, err: errorMessage(err) }, "control-plane endpoint push failed");
     }

@@ -44,6 +44,13 @@ export class Hub {
     return this.sessions.get(nid);
   }
 
+  /** The open sessions of one cluster (a walk over all sessions: cheap next to a store read). */
+  *inCluster(aid: string, cluster: string): Generator<Session> {
+    for (const session of this.sessions.values()) {
+      if (session.aid === aid && session.cluster === cluster) yield session;
+    }
+  }
+
   list(): Session[] {
     return [...this.sessions.values()];
   }

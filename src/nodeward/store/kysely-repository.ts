@@ -304,16 +304,23 @@ export class KyselyRepository implements Repository {
   }
 
   async liveNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]> {
-    const rows = await this.db
+    return this.liveNodes(aid, cluster, false);
+  }
+
+  async controlPlaneNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]> {
+    return this.liveNodes(aid, cluster, true);
+  }
+
+  private async liveNodes(aid: string, cluster: string, controlPlaneOnly: boolean): Promise<NodeRecord[]> {
+    let query = this.db
       .selectFrom("nodes")
       .selectAll()
       .where("aid", "=", aid)
       .where("cluster", "=", cluster)
       .where("deleted_at", "is", null)
-      .where("replaced_by", "is", null)
-      .orderBy("created_at")
-      .orderBy("nid")
-      .execute();
+      .where("replaced_by", "is", null);
+    if (controlPlaneOnly) query = query.where("role", "=", "control-plane");
+    const rows = await query.orderBy("created_at").orderBy("nid").execute();
     return rows.map(toNode);
   }
 

@@ -48,6 +48,8 @@ export interface Repository {
   /** The cluster's overlay index (its 172.24.<idx>.0/24), assigned on first use. */
   assignClusterIndex(aid: string, name: string, allowed: readonly number[]): Promise<number>;
   liveNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]>;
+  /** The live nodes of a cluster with role control-plane (a handful, where the cluster has 250). */
+  controlPlaneNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]>;
   /** Overlay addresses held by live nodes of the cluster. */
   usedOverlayIps(aid: string, cluster: string): Promise<string[]>;
   setOverlayIp(nid: string, ip: string | null): Promise<void>;
