@@ -9,7 +9,7 @@
  * its restart, stop everything. Not part of the test suite. See docs/benchmarks.md.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,7 +18,7 @@ import { errorMessage } from "../src/common/errors.js";
 import { apiClient } from "./lib/api.js";
 import { type HeapSummary, heapGrowth, summariseSnapshot } from "./lib/heap-snapshot.js";
 import { IdentityCache } from "./lib/identity-cache.js";
-import type { AgentIdentity, ConnectReport, Endpoint, StormReport, WindowReport } from "./lib/ipc.js";
+import type { AgentIdentity, ConnectReport, StormReport, WindowReport } from "./lib/ipc.js";
 import { describeCode, describeMachine } from "./lib/machine.js";
 import { firstAccept, type NodewardProcess, type Ports, startNodeward } from "./lib/nodeward-process.js";
 import { type BenchOptions, parseOptions, usage } from "./lib/options.js";
@@ -34,6 +34,7 @@ import {
   tcpCounters,
 } from "./lib/proc-stats.js";
 import { type BenchResult, formatResult, type StormFigures } from "./lib/report.js";
+import { benchDirs, chunks, endpointOf, guardRun, reportResult, requireOpenFiles } from "./lib/run.js";
 import { rounded, summarise } from "./lib/stats.js";
 import { WorkerHandle } from "./lib/workers.js";
 
@@ -70,12 +71,6 @@ function mergeCounts(counts: readonly Record<string, number>[]): Record<string, 
   return total;
 }
 
-function chunks<T>(items: readonly T[], parts: number): T[][] {
-  return Array.from({ length: parts }, (_, i) =>
-    items.slice(Math.floor((i * items.length) / parts), Math.floor(((i + 1) * items.length) / parts)),
-  );
-}
-
 async function startMeasuredNodeward(
   run: Run,
   restart?: { ports: Ports; onSpawn(nw: NodewardProcess): void },
@@ -98,10 +93,6 @@ async function startMeasuredNodeward(
     `nodeward pid ${run.nodeward.pid} on L1 ${run.nodeward.ports.l1}, L2 ${run.nodeward.ports.l2}, API ${run.nodeward.api}`,
   );
   return run.nodeward;
-}
-
-function endpointOf(nw: NodewardProcess): Endpoint {
-  return { host: "127.0.0.1", l1Port: nw.ports.l1, l2Port: nw.ports.l2 };
 }
 
 /** Enrols what the cache lacks; returns identities for every agent and how the enrolment went. */
@@ -605,46 +596,17 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
-  const fdLimit = openFilesLimit();
-  if (fdLimit < options.agents + 512) {
-    throw new Error(
-      `open-file limit ${fdLimit} is too low for ${options.agents} agents (nodeward holds one socket per agent); run \`ulimit -n ${options.agents + 1024}\` first`,
-    );
-  }
+  requireOpenFiles(options.agents, openFilesLimit());
   if (options.fresh) rmSync(options.workDir, { recursive: true, force: true });
-  const dirs = {
-    data: join(options.workDir, "nodeward"),
-    logs: join(options.workDir, "logs"),
-    results: join(options.workDir, "results"),
-    profiles: join(options.workDir, "profiles"),
-  };
-  mkdirSync(options.workDir, { recursive: true });
+  const dirs = benchDirs(options.workDir);
   const cache = new IdentityCache(join(options.workDir, "identities.json"), dirs.data, options);
-  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   const run: Run = { options, dirs, cache, nodeward: undefined, workers: [] };
 
-  // every child dies with us, whatever the reason
-  process.on("exit", () => killAll(run));
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      say(`${signal}: stopping nodeward and workers`);
-      killAll(run);
-      process.exit(130);
-    });
-  }
-  const deadline = setTimeout(() => {
-    say(`hard stop after ${options.maxMinutes} min`);
-    killAll(run);
-    process.exit(2);
-  }, options.maxMinutes * 60_000);
-  deadline.unref();
+  const endDeadline = guardRun(() => killAll(run), options.maxMinutes, say);
 
   const result = await benchmark(run);
-  const stamp = result.startedAt.replaceAll(":", "").replace(/\..*/, "");
-  const file = join(dirs.results, `agents-${options.agents}-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${formatResult(result)}\nresults      ${file}\nlogs         ${dirs.logs}\n`);
-  clearTimeout(deadline);
+  reportResult(dirs, `agents-${options.agents}`, result, formatResult(result));
+  endDeadline();
   return 0;
 }
 

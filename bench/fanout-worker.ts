@@ -25,6 +25,7 @@ import { addTraffic, applies, capabilitiesOf, type PeerPayload, peerTypes } from
 import type { Endpoint } from "./lib/ipc.js";
 import { type AgentContext, BeatLog, SimAgent } from "./lib/sim-agent.js";
 import { mapLimit } from "./lib/stats.js";
+import { serveCommands } from "./lib/workers.js";
 
 const options = JSON.parse(process.argv[2] ?? "{}") as FanoutWorkerOptions;
 const log = createLogger({ level: "warn", base: { worker: options.index } });
@@ -234,9 +235,4 @@ async function handle(message: ToFanoutWorker): Promise<void> {
   }
 }
 
-process.on("message", (message: ToFanoutWorker) => {
-  handle(message).catch((err: unknown) => send({ kind: "failed", message: errorMessage(err) }));
-});
-// the orchestrator is gone (finished, crashed or killed): never outlive it
-process.on("disconnect", () => process.exit(0));
-send({ kind: "ready" });
+serveCommands(handle);

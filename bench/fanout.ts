@@ -13,7 +13,7 @@
  * a cluster of the same size. Not part of the test suite. See docs/benchmarks.md.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,10 +39,11 @@ import type {
 } from "./lib/fanout-ipc.js";
 import { addTraffic, capabilitiesOf, peerTypes } from "./lib/fanout-watch.js";
 import { IdentityCache } from "./lib/identity-cache.js";
-import type { AgentIdentity, Endpoint } from "./lib/ipc.js";
+import type { AgentIdentity } from "./lib/ipc.js";
 import { type CodeState, describeCode, describeMachine, type Machine } from "./lib/machine.js";
 import { type NodewardProcess, startNodeward } from "./lib/nodeward-process.js";
 import { cpuPressureMeter, cpuSeconds, openFilesLimit, rssKiB } from "./lib/proc-stats.js";
+import { benchDirs, chunks, endpointOf, guardRun, reportResult, requireOpenFiles } from "./lib/run.js";
 import { BeatLog, SimAgent } from "./lib/sim-agent.js";
 import { rounded, type Summary, summarise } from "./lib/stats.js";
 import { ForkedWorker } from "./lib/workers.js";
@@ -324,16 +325,6 @@ function killAll(run: Run): void {
   for (const joiner of run.joiners) joiner.stop();
   for (const worker of run.workers) worker.kill();
   run.nodeward?.kill();
-}
-
-function endpointOf(nw: NodewardProcess): Endpoint {
-  return { host: "127.0.0.1", l1Port: nw.ports.l1, l2Port: nw.ports.l2 };
-}
-
-function chunks<T>(items: readonly T[], parts: number): T[][] {
-  return Array.from({ length: parts }, (_, i) =>
-    items.slice(Math.floor((i * items.length) / parts), Math.floor(((i + 1) * items.length) / parts)),
-  );
 }
 
 const clusterName = (mode: Mode, index: number) => `${mode}-${index}`;
@@ -1014,54 +1005,25 @@ async function main(): Promise<number> {
   }
   const options = parsed;
   const agents = 2 * options.clusters * options.clusterSize;
-  const fdLimit = openFilesLimit();
-  if (fdLimit < agents + 512) {
-    throw new Error(
-      `open-file limit ${fdLimit} is too low for ${agents} agents (nodeward holds one socket per agent); run \`ulimit -n ${agents + 1024}\` first`,
-    );
-  }
+  requireOpenFiles(agents, openFilesLimit());
   if (options.clusterSize + 1 > overlayHostsPerCluster) {
     say(
       `warning: a cluster of ${options.clusterSize} plus a joiner exceeds the ${overlayHostsPerCluster} addresses nodeward gives a cluster today; expect enrolment to fail`,
     );
   }
   if (options.fresh) rmSync(options.workDir, { recursive: true, force: true });
-  const dirs = {
-    data: join(options.workDir, "nodeward"),
-    logs: join(options.workDir, "logs"),
-    results: join(options.workDir, "results"),
-    profiles: join(options.workDir, "profiles"),
-  };
-  mkdirSync(options.workDir, { recursive: true });
+  const dirs = benchDirs(options.workDir);
   const cache = new IdentityCache(join(options.workDir, "identities.json"), dirs.data, {
     clusterSize: options.clusterSize,
     wireguard: true,
   });
-  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   const run: Run = { options, dirs, cache, nodeward: undefined, workers: [], joiners: new Set() };
 
-  // every child dies with us, whatever the reason
-  process.on("exit", () => killAll(run));
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      say(`${signal}: stopping nodeward and workers`);
-      killAll(run);
-      process.exit(130);
-    });
-  }
-  const deadline = setTimeout(() => {
-    say(`hard stop after ${options.maxMinutes} min`);
-    killAll(run);
-    process.exit(2);
-  }, options.maxMinutes * 60_000);
-  deadline.unref();
+  const endDeadline = guardRun(() => killAll(run), options.maxMinutes, say);
 
   const result = await benchmark(run);
-  const stamp = result.startedAt.replaceAll(":", "").replace(/\..*/, "");
-  const file = join(dirs.results, `fanout-${options.clusters}x${options.clusterSize}-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${formatResult(result)}\nresults      ${file}\nlogs         ${dirs.logs}\n`);
-  clearTimeout(deadline);
+  reportResult(dirs, `fanout-${options.clusters}x${options.clusterSize}`, result, formatResult(result));
+  endDeadline();
   return 0;
 }
 

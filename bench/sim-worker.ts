@@ -4,7 +4,6 @@
  */
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { sleep } from "../src/common/clock.js";
-import { errorMessage } from "../src/common/errors.js";
 import { createLogger } from "../src/common/log.js";
 import { enrolMachines } from "./lib/enrol.js";
 import type {
@@ -18,6 +17,7 @@ import type {
 } from "./lib/ipc.js";
 import { BeatLog, type ConnectFailure, DialSlots, SimAgent } from "./lib/sim-agent.js";
 import { mapLimit } from "./lib/stats.js";
+import { serveCommands } from "./lib/workers.js";
 
 const options = JSON.parse(process.argv[2] ?? "{}") as WorkerOptions;
 const log = createLogger({ level: "warn", base: { worker: options.index } });
@@ -285,9 +285,4 @@ async function handle(message: ToWorker): Promise<void> {
   }
 }
 
-process.on("message", (message: ToWorker) => {
-  handle(message).catch((err: unknown) => send({ kind: "failed", message: errorMessage(err) }));
-});
-// the orchestrator is gone (finished, crashed or killed): never outlive it
-process.on("disconnect", () => process.exit(0));
-send({ kind: "ready" });
+serveCommands(handle);

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../../src/common/errors.js";
 import type { FromWorker, ToWorker, WorkerOptions } from "./ipc.js";
 
 /** Every IPC message names its kind; a worker answers a command with a message of a known kind. */
@@ -131,4 +132,16 @@ export class WorkerHandle extends ForkedWorker<ToWorker, FromWorker> {
       if (message.kind === "progress") this.onProgress(message.connected);
     };
   }
+}
+
+/**
+ * The worker side of the channel: runs `handle` for every command from the orchestrator, reports a
+ * failed one, says "ready", and exits when the orchestrator is gone (finished, crashed or killed).
+ */
+export function serveCommands<To>(handle: (message: To) => Promise<void>): void {
+  process.on("message", (message: To) => {
+    handle(message).catch((err: unknown) => process.send?.({ kind: "failed", message: errorMessage(err) }));
+  });
+  process.on("disconnect", () => process.exit(0));
+  process.send?.({ kind: "ready" });
 }

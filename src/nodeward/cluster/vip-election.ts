@@ -3,22 +3,11 @@ import { errorMessage, RunosError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import type { PresenceView } from "../hub/presence.js";
 import type { InstructionAnswer } from "../hub/session.js";
-import type { ClusterRecord, NodeRecord } from "../store/repository.js";
+import type { NodeRecord, Repository } from "../store/repository.js";
 import { vipAddress } from "./ipam.js";
 
 /** The part of the store the election uses. */
-export interface VipStore {
-  getCluster(aid: string, name: string): Promise<ClusterRecord | undefined>;
-  getNode(nid: string): Promise<NodeRecord | undefined>;
-  liveNodesOfCluster(aid: string, cluster: string): Promise<NodeRecord[]>;
-  setVipHolder(
-    aid: string,
-    name: string,
-    holder: string | null,
-    generation: number,
-    expectedGeneration: number,
-  ): Promise<boolean>;
-}
+export type VipStore = Pick<Repository, "getCluster" | "getNode" | "liveNodesOfCluster" | "setVipHolder">;
 
 export interface VipElectionDeps {
   store: VipStore;

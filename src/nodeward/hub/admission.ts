@@ -4,6 +4,13 @@ import { grpc, grpcError } from "../../wire/grpc.js";
 /** The metadata key carrying "come back after this many ms" to a refused agent. */
 export const retryAfterKey = "runos-retry-after-ms";
 
+/** RESOURCE_EXHAUSTED with the retry hint the agent honours (sessions and registrations). */
+export function retryLater(message: string, retryAfterMs: number): grpc.ServiceError {
+  const err = grpcError(grpc.status.RESOURCE_EXHAUSTED, message);
+  err.metadata.set(retryAfterKey, String(retryAfterMs));
+  return err;
+}
+
 export interface AdmissionOptions {
   /** New agent sessions admitted per second (steady state). */
   ratePerSecond: number;
@@ -52,11 +59,6 @@ export class Admission {
 
   /** The refusal an agent sees; it waits at least the hint before dialling again. */
   refusal(): grpc.ServiceError {
-    const err = grpcError(
-      grpc.status.RESOURCE_EXHAUSTED,
-      "nodeward is admitting agents gradually; retry later",
-    );
-    err.metadata.set(retryAfterKey, String(this.retryAfterMs()));
-    return err;
+    return retryLater("nodeward is admitting agents gradually; retry later", this.retryAfterMs());
   }
 }

@@ -1,5 +1,5 @@
-import { grpc, grpcError } from "../../wire/grpc.js";
-import { retryAfterKey } from "../hub/admission.js";
+import type { grpc } from "../../wire/grpc.js";
+import { retryLater } from "../hub/admission.js";
 
 export interface RegistrationLimitOptions {
   /** Registrations in progress at once (each signs a certificate and writes one transaction). */
@@ -39,12 +39,7 @@ export class RegistrationLimit {
   }
 
   private refusal(): grpc.ServiceError {
-    const err = grpcError(
-      grpc.status.RESOURCE_EXHAUSTED,
-      "nodeward is busy registering other machines; retry later",
-    );
     const ms = Math.round(1_000 + (this.options.random ?? Math.random)() * 4_000);
-    err.metadata.set(retryAfterKey, String(ms));
-    return err;
+    return retryLater("nodeward is busy registering other machines; retry later", ms);
   }
 }
