@@ -1,5 +1,6 @@
 // Lab hosts: up, down, exec, spawn, and the crash teardown (LABHOSTS.md sections 1-2).
 import { existsSync, readdirSync, rmSync } from "node:fs";
+import { teardownKubernetesHost } from "./kube-host.js";
 import { createHostDirs, createMountNamespace, unmountNsFiles } from "./mount-ns.js";
 import { hostNamespaceIds, isInNamespaces, processesInNamespaces, terminate } from "./ns-procs.js";
 import {
@@ -108,6 +109,8 @@ export async function downHost(hostOrName: LabHost | string): Promise<void> {
     if (survivors.length > 0)
       throw new Error(`lab: ${host.name}: PIDs ${survivors.join(", ")} survived SIGKILL`);
   });
+  // Pods live in namespaces of their own; they are found by the host's cgroup root instead.
+  await step(() => teardownKubernetesHost(host));
   await step(() => unmountNsFiles(host));
   await step(async () => {
     rmSync(mountNsFile(host.name), { force: true });

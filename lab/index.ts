@@ -30,6 +30,7 @@ export {
   type UpOptions,
   upHost,
 } from "./host.js";
+export { cgroupRootOf, KUBEADM_PATCH_DIR, prepareKubernetesHost } from "./kube-host.js";
 export { isAlive } from "./ns-procs.js";
 export { ensurePackages, LAB_PACKAGES } from "./packages.js";
 export { hostPath, LAB_PREFIX, type LabHost, labHost, PRIVATE_PATHS, STATE_DIR } from "./paths.js";

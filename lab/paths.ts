@@ -8,7 +8,25 @@ export const STATE_DIR = "/run/labhost";
 export const NETNS_DIR = "/run/netns";
 export const TMP_ROOT = "/tmp";
 /** Per-host private directories bound over the host's view of these paths. */
-export const PRIVATE_PATHS = ["/etc/runos", "/etc/wireguard", "/var/lib/runos", "/var/log", "/run"] as const;
+export const PRIVATE_PATHS = [
+  "/etc/runos",
+  "/etc/wireguard",
+  "/var/lib/runos",
+  "/var/log",
+  "/run",
+  // What a Kubernetes node writes outside /etc and /var/lib's overlays, or must not keep on an
+  // overlay (containerd's snapshots, kubelet's volumes): private plain directories.
+  "/etc/kubernetes",
+  "/etc/containerd",
+  "/etc/cni",
+  "/var/lib/kubelet",
+  "/var/lib/containerd",
+  "/var/lib/etcd",
+  "/var/lib/cni",
+  "/usr/local/bin",
+  "/opt",
+  "/root/.kube",
+] as const;
 
 const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 

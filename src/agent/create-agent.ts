@@ -12,6 +12,7 @@ import { configuredEtcdPort } from "./etcd/settings.js";
 import { type Exec, execArgv } from "./host/exec.js";
 import { createHaproxyPort } from "./host/haproxy.js";
 import { createKubePort, type KubeFacts } from "./host/kube.js";
+import { createKubeadmPort } from "./host/kubeadm.js";
 import type { Paths } from "./host/paths.js";
 import { createPeerStore, peersByKey } from "./host/peer-store.js";
 import type { HostPorts } from "./host/ports.js";
@@ -59,6 +60,7 @@ export function createAgent(deps: AgentDeps): Agent {
     etcd: configuredEtcdPort(paths, exec),
     vip: createVipPort(exec),
     haproxy: createHaproxyPort(paths, exec),
+    kubeadm: createKubeadmPort(paths, exec),
   };
   const registry = createHandlerRegistry(deps.handlers);
 

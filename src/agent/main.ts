@@ -9,11 +9,23 @@ import { agentCommand } from "./cli/agent.js";
 import { certificateRenewCommand, certificateStatusCommand } from "./cli/certificate.js";
 import type { CommandSpec } from "./cli/command.js";
 import { etcdListCommand, etcdRemoveCommand } from "./cli/etcd.js";
-import { installCommand, installWireguardCommand, syncVpnCommand } from "./cli/install.js";
+import {
+  installCommand,
+  installKubernetesCommand,
+  installWireguardCommand,
+  syncVpnCommand,
+} from "./cli/install.js";
 import { failureBlock, type Io, jsonError, processIo } from "./cli/io.js";
 import { kubeproxyListCommand, kubeproxyRefreshCommand } from "./cli/kubeproxy.js";
 import { logsCommand } from "./cli/logs.js";
 import { registerCommand } from "./cli/register.js";
+import {
+  serviceRestartCommand,
+  serviceStartCommand,
+  serviceStatusCommand,
+  serviceStopCommand,
+  serviceSuperviseCommand,
+} from "./cli/service.js";
 import { setConfigCommand } from "./cli/set-config.js";
 import { statusCommand } from "./cli/status.js";
 import { testCommand } from "./cli/test.js";
@@ -26,6 +38,7 @@ const commands: CommandSpec[] = [
   registerCommand,
   installCommand,
   installWireguardCommand,
+  installKubernetesCommand,
   agentCommand,
   syncVpnCommand,
   testCommand,
@@ -38,6 +51,11 @@ const commands: CommandSpec[] = [
   certificateRenewCommand,
   statusCommand,
   logsCommand,
+  serviceStartCommand,
+  serviceRestartCommand,
+  serviceStopCommand,
+  serviceStatusCommand,
+  serviceSuperviseCommand,
 ];
 
 /** Exit codes: 0 success, 1 any failure (usage errors included), as the original agent. */

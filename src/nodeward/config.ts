@@ -41,6 +41,13 @@ export interface NodewardConfig {
   /** Registrations (L1Sec Register) in progress at once; more get a retry hint. */
   maxRegistrations: number;
   logLevel: string;
+  /** The public installer endpoint (Kubernetes bundles); null = not served (library default). */
+  installerHost: string;
+  installerPort: number | null;
+  /** The base URL nodes fetch from; default http://<first host>:<installer port>. */
+  installerUrl: string | null;
+  /** Kubernetes version for nodes installed from the online repositories (no bundle imported). */
+  kubernetesVersion: string;
 }
 
 export const defaultL1Port = 9191;
@@ -71,6 +78,10 @@ export const defaults: Omit<NodewardConfig, "dataDir" | "hosts"> = {
   maxRegistrations: 16,
   acceptor: "process",
   logLevel: "info",
+  installerHost: "0.0.0.0",
+  installerPort: null,
+  installerUrl: null,
+  kubernetesVersion: "v1.34.4",
 };
 
 /** Fills defaults and always adds the loopback names, so local tools can verify the certificate. */
@@ -82,6 +93,24 @@ export function resolveConfig(input: Partial<NodewardConfig> & { dataDir: string
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RunosError("NA_USAGE", `invalid port ${port}: expected 0-65535`);
     }
+  }
+  if (
+    config.installerPort !== null &&
+    (!Number.isInteger(config.installerPort) || config.installerPort < 0 || config.installerPort > 65535)
+  ) {
+    throw new RunosError("NA_USAGE", `invalid installer port ${config.installerPort}: expected 0-65535`);
+  }
+  if (config.installerUrl !== null && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(config.installerUrl)) {
+    throw new RunosError(
+      "NA_USAGE",
+      `invalid installer URL "${config.installerUrl}": expected http(s)://host[:port]`,
+    );
+  }
+  if (!/^v1\.\d{1,3}\.\d{1,3}$/.test(config.kubernetesVersion)) {
+    throw new RunosError(
+      "NA_USAGE",
+      `invalid Kubernetes version "${config.kubernetesVersion}": expected v1.X.Y`,
+    );
   }
   if (!Number.isInteger(config.kubeApiPort) || config.kubeApiPort < 1 || config.kubeApiPort > 65535) {
     throw new RunosError("NA_USAGE", `invalid Kubernetes API port ${config.kubeApiPort}: expected 1-65535`);

@@ -3,8 +3,10 @@ import { type Clock, systemClock } from "../common/clock.js";
 import { RunosError } from "../common/errors.js";
 import { createLogger, type Logger } from "../common/log.js";
 import type { grpc } from "../wire/grpc.js";
+import { buildInstaller } from "./api/installer.js";
 import type { TokenGrant } from "./api/routes-tokens.js";
 import { buildApi } from "./api/server.js";
+import { BundleStore } from "./bundles/bundle-store.js";
 import { ControlPlaneEndpoints, withControlPlaneNodes } from "./cluster/control-plane.js";
 import { Overlay } from "./cluster/overlay.js";
 import { addUser, listUsers, removeUser } from "./cluster/users.js";
@@ -17,6 +19,7 @@ import { type ClusterView, overlayClusterView } from "./hub/cluster-view.js";
 import { Hub } from "./hub/hub.js";
 import { createL2Server } from "./hub/l2-server.js";
 import { Presence } from "./hub/presence.js";
+import { KubernetesOrchestrator } from "./kubernetes/orchestrator.js";
 import { type GrpcListeners, listenGrpc } from "./listeners.js";
 import { deleteNode } from "./registration/delete-node.js";
 import { installCommand } from "./registration/install-command.js";
@@ -41,6 +44,8 @@ export interface ListeningPorts {
   l1: number;
   l2: number;
   http: number;
+  /** The installer endpoint, when served. */
+  installer?: number;
 }
 
 export interface Nodeward {
@@ -93,6 +98,23 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     onOpen: (session) => overlay?.sessionOpened(session),
   });
   overlay = new Overlay({ store, hub, presence, clock, log: log.child({ component: "overlay" }) });
+  const bundles = new BundleStore(config.dataDir);
+  let installerPort: number | undefined;
+  const kubernetes = new KubernetesOrchestrator({
+    store,
+    hub,
+    bundles,
+    clock,
+    log: log.child({ component: "kubernetes" }),
+    get installerUrl() {
+      return (
+        config.installerUrl ??
+        `http://${config.hosts[0] ?? "localhost"}:${installerPort ?? config.installerPort ?? 9190}`
+      );
+    },
+    onlineVersion: config.kubernetesVersion,
+    nodeChanged: (node) => overlay?.changed(node),
+  });
   const election = new VipElection({
     store,
     presence,
@@ -146,6 +168,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       clusterView,
       certTtlMs: config.certTtlMs,
       overlay,
+      kubernetes,
       stream: {
         identity,
         hub,
@@ -211,6 +234,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
   const removeNode = async (nid: string) => {
     const node = await store.getNode(nid);
     const result = await deleteNode({ store, hub, presence, clock }, nid);
+    if (node) await kubernetes.nodeDeleted(node);
     overlay?.forget(nid);
     if (node) overlay?.changed(node);
     if (node) election.nodeChanged(node);
@@ -244,6 +268,8 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     listUsers: (cluster, aid) => listUsers(store, cluster, aid),
   });
 
+  const installer = buildInstaller({ bundles, log: log.child({ component: "installer" }) });
+
   let state: "created" | "started" | "stopped" = "created";
   const started: grpc.Server[] = [];
 
@@ -266,6 +292,23 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       const address = api.server.address();
       const http = typeof address === "object" && address ? address.port : config.httpPort;
       bound = { l1: listeners.l1, l2: listeners.l2, http };
+      if (config.installerPort !== null) {
+        await installer
+          .listen({ host: config.installerHost, port: config.installerPort })
+          .catch((err: unknown) => {
+            throw new RunosError(
+              "NA_CONFLICT",
+              `cannot listen for the installer on ${config.installerHost}:${config.installerPort}`,
+              {
+                cause: err,
+                hint: "another process may hold the port; choose another with --installer-port",
+              },
+            );
+          });
+        const at = installer.server.address();
+        installerPort = typeof at === "object" && at ? at.port : config.installerPort;
+        bound.installer = installerPort;
+      }
       presence.start();
       log.info({ ...bound, hosts: config.hosts, caHash: prepared.caHash }, "nodeward listening");
       return bound;
@@ -279,6 +322,7 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
     if (state === "stopped") return;
     state = "stopped";
     await api.close().catch((err: unknown) => log.warn({ err }, "closing the API failed"));
+    await installer.close().catch((err: unknown) => log.warn({ err }, "closing the installer failed"));
     overlay?.stop();
     election.stop();
     controlPlane.stop();

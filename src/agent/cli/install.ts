@@ -1,9 +1,13 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
+import { sleep } from "../../common/clock.js";
 import { RunosError } from "../../common/errors.js";
 import { configuredEtcdPort } from "../etcd/settings.js";
 import { execArgv } from "../host/exec.js";
 import { createHaproxyPort } from "../host/haproxy.js";
 import { createKubePort } from "../host/kube.js";
+import { createKubeadmPort } from "../host/kubeadm.js";
 import { createPeerStore } from "../host/peer-store.js";
 import type { HostPorts } from "../host/ports.js";
 import { createRoutesPort } from "../host/routes.js";
@@ -29,6 +33,7 @@ export function createHost(ctx: CommandContext): HostPorts {
     routes: createRoutesPort(execArgv),
     etcd: configuredEtcdPort(ctx.paths, execArgv),
     haproxy: createHaproxyPort(ctx.paths, execArgv),
+    kubeadm: createKubeadmPort(ctx.paths, execArgv),
   };
 }
 
@@ -38,7 +43,32 @@ async function openL2(ctx: CommandContext) {
   return { config, client: createL2Client(endpointFromConfig(config), identity) };
 }
 
-/** VPN part of `runos install` (the Kubernetes part arrives with its issue): install list, then sync. */
+type L2 = Awaited<ReturnType<typeof openL2>>["client"];
+
+/** Runs a control plane's install list; a failed strict step is an error with its NA_* code. */
+async function runList(
+  commands: { command: string; ignoreFailure: boolean }[],
+  options: Record<string, unknown>,
+  ctx: CommandContext,
+  client: L2,
+) {
+  const quiet = Boolean(options.quiet || options.noProgress || options.json);
+  const reporter = createInstallReporter(ctx.io, client, ctx.log, quiet);
+  const outcome = await runInstallList(
+    commands.map((c) => ({ command: c.command, ignoreFailure: c.ignoreFailure })),
+    { shell: runShell, reporter, log: ctx.log },
+  );
+  if (!outcome.ok) {
+    throw new RunosError(
+      outcome.classification?.code ?? "NA_GENERIC",
+      `install step failed: ${outcome.failedStep}`,
+      { hint: outcome.classification?.remedy },
+    );
+  }
+  return outcome;
+}
+
+/** VPN part of `runos install`: install list, then sync. */
 async function installWireguard(options: Record<string, unknown>, ctx: CommandContext) {
   const { config, client } = await openL2(ctx);
   try {
@@ -48,31 +78,83 @@ async function installWireguard(options: Record<string, unknown>, ctx: CommandCo
     } catch (err) {
       throw describeGrpcError(err, "GetInstallVpnCommands");
     }
-    const quiet = Boolean(options.quiet || options.noProgress || options.json);
-    const reporter = createInstallReporter(ctx.io, client, ctx.log, quiet);
-    const outcome = await runInstallList(
-      list.commands.map((c) => ({ command: c.command, ignoreFailure: c.ignoreFailure })),
-      { shell: runShell, reporter, log: ctx.log },
-    );
-    if (!outcome.ok) {
-      throw new RunosError(
-        outcome.classification?.code ?? "NA_GENERIC",
-        `install step failed: ${outcome.failedStep}`,
-        {
-          hint: outcome.classification?.remedy,
-        },
-      );
-    }
+    const outcome = await runList(list.commands, options, ctx, client);
     const sync = await syncVpn(client, createHost(ctx), { ip: config.node.ip || detectNodeIp() }, ctx.log);
+    return { commands: outcome.ran, warnings: outcome.warnings, peers: sync };
+  } finally {
+    client.close();
+  }
+}
+
+/** The files under /etc/netplan, for the control plane (spec 7.4). */
+function netplanFiles(ctx: CommandContext): string {
+  const dir = ctx.paths.onRoot("/etc/netplan");
+  const files: Record<string, string> = {};
+  if (existsSync(dir)) {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      try {
+        if (statSync(path).isFile()) files[`/etc/netplan/${name}`] = readFileSync(path, "utf8");
+      } catch {}
+    }
+  }
+  return Buffer.from(JSON.stringify(files)).toString("base64");
+}
+
+/**
+ * Kubernetes part: asks for this node's list until the cluster can take it (a joining node waits
+ * while the first control plane runs kubeadm init, or while another control plane joins), then runs it.
+ */
+async function installKubernetes(options: Record<string, unknown>, ctx: CommandContext) {
+  const { client } = await openL2(ctx);
+  const waitMs = parseWait(options.wait);
+  const deadline = Date.now() + waitMs;
+  try {
+    let list: Awaited<ReturnType<typeof client.getInstallCommands>>;
+    let announced = "";
+    for (;;) {
+      try {
+        list = await client.getInstallCommands(
+          { jsonB64FileList: netplanFiles(ctx) },
+          { deadlineMs: 120_000 },
+        );
+        break;
+      } catch (err) {
+        const retryMs = retryHint(err);
+        const message = (err as { details?: string }).details ?? "";
+        if (retryMs === 0 || Date.now() + retryMs > deadline)
+          throw describeGrpcError(err, "GetInstallCommands");
+        const why = message.replace(/^NA_CLUSTER_NOT_READY:\s*/, "");
+        if (why !== announced && !options.json) ctx.io.err(`waiting: ${why}`);
+        announced = why;
+        ctx.log.info({ why, retryMs }, "install waits for the cluster");
+        await sleep(retryMs, ctx.signal);
+      }
+    }
+    const outcome = await runList(list.commands, options, ctx, client);
     await sendNodelog(
       client,
       { type: "NodeInstallation", severity: 3, message: "Installation completed successfully" },
       ctx.log,
     );
-    return { commands: outcome.ran, warnings: outcome.warnings, peers: sync };
+    return { commands: outcome.ran, warnings: outcome.warnings };
   } finally {
     client.close();
   }
+}
+
+function parseWait(value: unknown): number {
+  const text = typeof value === "string" ? value : "30m";
+  const match = /^(\d+)(s|m|h)?$/.exec(text);
+  if (!match) throw new RunosError("NA_USAGE", `invalid --wait "${text}": e.g. 30s, 20m, 1h`);
+  return Number(match[1]) * ({ s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"] ?? 1_000);
+}
+
+/** `runos-retry-after-ms` from a gRPC error: the control plane says "not yet, ask again". */
+function retryHint(err: unknown): number {
+  const metadata = (err as { metadata?: { get?(key: string): unknown[] } }).metadata;
+  const value = Number(metadata?.get?.("runos-retry-after-ms")?.[0] ?? 0);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 60_000) : 0;
 }
 
 function installGroup(program: Command): Command {
@@ -83,6 +165,7 @@ function installGroup(program: Command): Command {
       .description("Install what this node needs (the control plane provides the command list)")
       .option("--quiet", "no progress output")
       .option("--no-progress", "no progress bar")
+      .option("--wait <duration>", "how long to wait for the cluster to take this node", "30m")
       .option("--json", "as JSON")
   );
 }
@@ -90,10 +173,27 @@ function installGroup(program: Command): Command {
 export const installCommand: CommandSpec = {
   define: (program) => installGroup(program),
   async run(options, _args, ctx) {
-    const result = await installWireguard(options, ctx);
+    const vpn = await installWireguard(options, ctx);
+    const kubernetes = await installKubernetes(options, ctx);
     return {
-      data: { vpn: result },
-      human: `Installation completed: ${result.commands} commands, ${result.warnings} warning(s); ${result.peers.desired} VPN peer(s).`,
+      data: { vpn, kubernetes },
+      human: `Installation completed: ${vpn.commands + kubernetes.commands} commands, ${vpn.warnings + kubernetes.warnings} warning(s); ${vpn.peers.desired} VPN peer(s); this node is a Kubernetes node.`,
+    };
+  },
+};
+
+export const installKubernetesCommand: CommandSpec = {
+  define: (program) =>
+    installGroup(program)
+      .command("kubernetes")
+      .description("Install Kubernetes and join the cluster (after `runos install wireguard`)")
+      .option("--wait <duration>", "how long to wait for the cluster to take this node", "30m")
+      .option("--json", "as JSON"),
+  async run(options, _args, ctx) {
+    const result = await installKubernetes(options, ctx);
+    return {
+      data: result,
+      human: `Kubernetes installed: ${result.commands} commands, ${result.warnings} warning(s); this node is Ready.`,
     };
   },
 };

@@ -1,6 +1,7 @@
 import type { EtcdPort } from "./etcd.js";
 import type { HaproxyPort } from "./haproxy.js";
 import type { KubePort } from "./kube.js";
+import type { KubeadmPort } from "./kubeadm.js";
 import type { PeerStore } from "./peer-store.js";
 import type { RoutesPort } from "./routes.js";
 import type { SystemPort } from "./system.js";
@@ -20,4 +21,6 @@ export interface HostPorts {
   vip?: VipPort;
   /** The local Kubernetes API load balancer (port 6446); optional like etcd, the agent always sets it. */
   haproxy?: HaproxyPort;
+  /** Join lines and the encryption key on a control plane; optional like etcd. */
+  kubeadm?: KubeadmPort;
 }

@@ -1,6 +1,7 @@
 const secretWords =
-  "password|passwd|secret|token|apikey|api_key|access_key|auth|credential|bearer|private_key";
-const flagWords = "password|passwd|secret|token|apikey|api-key|api_key|auth|credential|bearer";
+  "password|passwd|secret|token|apikey|api_key|access_key|auth|credential|bearer|private_key|certificatekey|certificate_key";
+const flagWords =
+  "password|passwd|secret|token|apikey|api-key|api_key|auth|credential|bearer|certificate-key";
 
 // identifier containing a secret word, then = or :, then a (maybe quoted) value
 const assignment = new RegExp(

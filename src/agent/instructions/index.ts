@@ -1,5 +1,6 @@
 import { instructionCatalogue } from "../../wire/instructions/index.js";
 import type { InstructionHandler } from "./define.js";
+import { getClusterJoinCmd } from "./get-cluster-join-cmd.js";
 import { getNodeStatus } from "./get-node-status.js";
 import { notYetSupported } from "./not-yet-supported.js";
 import { removeEtcdMember } from "./remove-etcd-member.js";
@@ -13,6 +14,7 @@ import { vpnPeersDelta } from "./vpn-peers-delta.js";
 /** Handlers that are implemented; every other catalogue type answers "not supported yet". */
 const implemented = [
   getNodeStatus,
+  getClusterJoinCmd,
   setVpnPeers,
   setUserPeers,
   setControlPlaneEndpoints,

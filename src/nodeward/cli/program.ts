@@ -10,6 +10,7 @@ import {
 } from "../config.js";
 import { nodewardVersion } from "../version.js";
 import { type ApiClient, connectApi, type OperatorOptions } from "./api-client.js";
+import { bundleImport, bundleList } from "./bundle.js";
 import { type CliIo, type CommandResult, colours } from "./io.js";
 import { nodeDelete } from "./node-delete.js";
 import { nodeExec } from "./node-exec.js";
@@ -113,7 +114,37 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
     )
     .option("--max-registrations <n>", "registrations in progress at once", positive, 16)
     .option("--log-level <level>", "trace|debug|info|warn|error|silent", "info")
+    .option(
+      "--installer-host <address>",
+      "bind address of the public installer endpoint (bundles)",
+      "0.0.0.0",
+    )
+    .option("--installer-port <port>", "installer endpoint port", port, 9190)
+    .option(
+      "--installer-url <url>",
+      "base URL nodes download from (default http://<first --host>:<installer port>)",
+    )
+    .option(
+      "--kubernetes-version <version>",
+      "version for nodes installed online (no bundle imported)",
+      "v1.34.4",
+    )
     .action(run((opts: ServeOptions) => serve(opts, io)));
+
+  const bundle = program.command("bundle").description("Kubernetes bundles served to air-gapped nodes");
+  bundle
+    .command("import")
+    .argument("<source>", "a bundle directory or a .tar/.tar.gz of one (with bundle.json)")
+    .description("verify every file's sha256 and import the bundle into the data dir")
+    .option("--data-dir <dir>", "nodeward's data dir", defaultDataDir)
+    .option("--json", "print one JSON document")
+    .action(run(async (source: string, opts: { dataDir: string }) => bundleImport(source, opts)));
+  bundle
+    .command("list")
+    .description("list the imported bundles")
+    .option("--data-dir <dir>", "nodeward's data dir", defaultDataDir)
+    .option("--json", "print one JSON document")
+    .action(run(async (opts: { dataDir: string }) => bundleList(opts)));
 
   const token = program.command("token").description("enrolment tokens");
   operator(

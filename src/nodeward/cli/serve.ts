@@ -20,6 +20,10 @@ export interface ServeOptions {
   maxWaitingConnections: number;
   maxRegistrations: number;
   logLevel: string;
+  installerHost: string;
+  installerPort: number;
+  installerUrl?: string;
+  kubernetesVersion: string;
 }
 
 /** `nodeward serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -41,6 +45,10 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<CommandRe
     maxWaitingConnections: options.maxWaitingConnections,
     maxRegistrations: options.maxRegistrations,
     logLevel: options.logLevel,
+    installerHost: options.installerHost,
+    installerPort: options.installerPort,
+    installerUrl: options.installerUrl ?? null,
+    kubernetesVersion: options.kubernetesVersion,
   };
   const nw = await createNodeward({ config, log: createLogger({ level: options.logLevel }) });
   const shutdown = io.waitForShutdown();
@@ -52,6 +60,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<CommandRe
       `  enrolment (L1Sec, TLS)    ${c.grpcHost}:${ports.l1}`,
       `  agents    (L2Sec, mTLS)   ${c.grpcHost}:${ports.l2}`,
       `  API                       http://${c.httpHost}:${ports.http}`,
+      `  installer (bundles)       ${ports.installer === undefined ? "off" : `${c.installerHost}:${ports.installer}`}`,
       `  hosts                     ${c.hosts.join(", ")}`,
       `  CA hash                   ${nw.caHash}`,
       `  data dir                  ${c.dataDir}`,

@@ -70,6 +70,8 @@ export function peerEntry(
   };
   if (ctx.gatewayNid === n.nid && ctx.userIps.length > 0) peer.allowedIps = ctx.userIps;
   if (inputs.vip?.holder === n.nid) peer.allowedIps = [...(peer.allowedIps ?? []), inputs.vip.cidr];
+  // Pod traffic to n's pods rides wg0 natively: its pod range is one of its allowed IPs.
+  if (n.podCidr) peer.allowedIps = [...(peer.allowedIps ?? []), n.podCidr];
   if (n.listenPort && n.listenPort !== wg0DefaultPort) peer.endpointPort = n.listenPort;
   return peer;
 }
@@ -83,6 +85,7 @@ export function peerFacts(n: NodeRecord, inputs: PeerInputs, ctx: PeerContext): 
   const extra = [
     ...(ctx.gatewayNid === n.nid ? ctx.userIps : []),
     ...(inputs.vip?.holder === n.nid ? [inputs.vip.cidr] : []),
+    ...(n.podCidr ? [n.podCidr] : []),
   ];
   return JSON.stringify([n.vpnPubKey, n.overlayIp, a.reported, a.observed, n.listenPort, extra]);
 }

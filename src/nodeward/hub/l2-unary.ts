@@ -17,6 +17,7 @@ import {
 import type { grpc } from "../../wire/grpc.js";
 import type { Overlay } from "../cluster/overlay.js";
 import { unary } from "../grpc-server.js";
+import type { KubernetesOrchestrator } from "../kubernetes/orchestrator.js";
 import type { Repository } from "../store/repository.js";
 import type { ClusterView } from "./cluster-view.js";
 import type { Hub } from "./hub.js";
@@ -31,6 +32,7 @@ export interface UnaryDeps extends IdentityDeps {
   clusterView: ClusterView;
   certTtlMs: number;
   overlay: Pick<Overlay, "changed" | "installCommands">;
+  kubernetes: Pick<KubernetesOrchestrator, "installCommands" | "statusReported">;
 }
 
 const cut = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);
@@ -61,7 +63,9 @@ export function unaryHandlers(deps: UnaryDeps) {
       "UpdateStatus",
       async (call: grpc.ServerUnaryCall<UpdateStatusRequest, unknown>) => {
         const { nid } = await identifyPeer(call, deps);
-        await deps.store.updateInstallStatus(nid, cut(call.request.status, 1024), deps.clock.now());
+        const status = cut(call.request.status, 1024);
+        await deps.store.updateInstallStatus(nid, status, deps.clock.now());
+        await deps.kubernetes.statusReported(nid, status);
         return {};
       },
     ),
@@ -109,8 +113,8 @@ export function unaryHandlers(deps: UnaryDeps) {
       log,
       "GetInstallCommands",
       async (call: grpc.ServerUnaryCall<GetInstallCommandsRequest, unknown>) => {
-        await identifyPeer(call, deps);
-        return { commands: [] };
+        const identity = await identifyPeer(call, deps);
+        return { commands: await deps.kubernetes.installCommands(identity.nid) };
       },
     ),
 

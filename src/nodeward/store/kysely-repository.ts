@@ -3,6 +3,7 @@ import { RunosError } from "../../common/errors.js";
 import type {
   CertificateRecord,
   ClusterRecord,
+  KubernetesClusterRecord,
   NewNode,
   NewNodelog,
   NodelogRecord,
@@ -349,6 +350,78 @@ export class KyselyRepository implements Repository {
 
   async setRole(nid: string, role: NodeRole): Promise<void> {
     await this.db.updateTable("nodes").set({ role }).where("nid", "=", nid).execute();
+  }
+
+  async setPodCidr(nid: string, podCidr: string | null): Promise<void> {
+    await this.db.updateTable("nodes").set({ pod_cidr: podCidr }).where("nid", "=", nid).execute();
+  }
+
+  async getKubernetesCluster(aid: string, cluster: string): Promise<KubernetesClusterRecord | undefined> {
+    const row = await this.db
+      .selectFrom("kubernetes_clusters")
+      .selectAll()
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      aid: row.aid,
+      cluster: row.cluster,
+      state: row.state === "ready" ? "ready" : "initialising",
+      version: row.version,
+      initNode: row.init_node,
+      cpJoinNode: row.cp_join_node,
+      cpJoinAt: row.cp_join_at === null ? null : ms(row.cp_join_at),
+      changedAt: ms(row.changed_at),
+    };
+  }
+
+  async insertKubernetesCluster(record: KubernetesClusterRecord): Promise<boolean> {
+    // The primary key makes this the one atomic claim of `kubeadm init` for the cluster.
+    const result = await this.db
+      .insertInto("kubernetes_clusters")
+      .values({
+        aid: record.aid,
+        cluster: record.cluster,
+        state: record.state,
+        version: record.version,
+        init_node: record.initNode,
+        cp_join_node: record.cpJoinNode,
+        cp_join_at: isoOrNull(record.cpJoinAt),
+        changed_at: iso(record.changedAt),
+      })
+      .onConflict((oc) => oc.columns(["aid", "cluster"]).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async updateKubernetesCluster(
+    aid: string,
+    cluster: string,
+    patch: Partial<Omit<KubernetesClusterRecord, "aid" | "cluster">>,
+  ): Promise<void> {
+    const set: Record<string, string | null> = {};
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.version !== undefined) set.version = patch.version;
+    if (patch.initNode !== undefined) set.init_node = patch.initNode;
+    if (patch.cpJoinNode !== undefined) set.cp_join_node = patch.cpJoinNode;
+    if (patch.cpJoinAt !== undefined) set.cp_join_at = isoOrNull(patch.cpJoinAt);
+    if (patch.changedAt !== undefined) set.changed_at = iso(patch.changedAt);
+    if (Object.keys(set).length === 0) return;
+    await this.db
+      .updateTable("kubernetes_clusters")
+      .set(set)
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .execute();
+  }
+
+  async deleteKubernetesCluster(aid: string, cluster: string): Promise<void> {
+    await this.db
+      .deleteFrom("kubernetes_clusters")
+      .where("aid", "=", aid)
+      .where("cluster", "=", cluster)
+      .execute();
   }
 
   async insertUser(user: UserRecord): Promise<void> {

@@ -12,6 +12,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0001_enrolment_and_link": initial(dialect),
       "0002_overlay": overlay(),
       "0003_roles": roles(),
+      "0004_kubernetes": kubernetes(),
     }),
   };
 }
@@ -139,6 +140,27 @@ function roles(): Migration {
         .alterTable("nodes")
         .addColumn("role", "text", (c) => c.notNull().defaultTo("worker"))
         .execute();
+    },
+  };
+}
+
+/** Kubernetes bootstrap state per cluster, and each node's pod range once it is handed a Kubernetes list. */
+function kubernetes(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("kubernetes_clusters")
+        .addColumn("aid", "text", (c) => c.notNull())
+        .addColumn("cluster", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("version", "text", (c) => c.notNull())
+        .addColumn("init_node", "text", (c) => c.notNull())
+        .addColumn("cp_join_node", "text")
+        .addColumn("cp_join_at", "text")
+        .addColumn("changed_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("kubernetes_clusters_pk", ["aid", "cluster"])
+        .execute();
+      await db.schema.alterTable("nodes").addColumn("pod_cidr", "text").execute();
     },
   };
 }

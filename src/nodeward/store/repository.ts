@@ -55,6 +55,17 @@ export interface Repository {
   setOverlayIp(nid: string, ip: string | null): Promise<void>;
   setListenPort(nid: string, port: number, installIp: string): Promise<void>;
   setRole(nid: string, role: NodeRole): Promise<void>;
+  setPodCidr(nid: string, podCidr: string | null): Promise<void>;
+
+  getKubernetesCluster(aid: string, cluster: string): Promise<KubernetesClusterRecord | undefined>;
+  /** Creates the cluster's Kubernetes record (state initialising); false when one exists already. */
+  insertKubernetesCluster(record: KubernetesClusterRecord): Promise<boolean>;
+  updateKubernetesCluster(
+    aid: string,
+    cluster: string,
+    patch: Partial<Omit<KubernetesClusterRecord, "aid" | "cluster">>,
+  ): Promise<void>;
+  deleteKubernetesCluster(aid: string, cluster: string): Promise<void>;
 
   insertUser(user: UserRecord): Promise<void>;
   listUsers(aid: string, cluster: string): Promise<UserRecord[]>;
@@ -145,6 +156,8 @@ export interface NodeRecord extends NewNode, NodeStatusFields {
   /** The public address the node's VPN install request came from (its NAT's, behind one). */
   installIp: string | null;
   role: NodeRole;
+  /** The node's pod range (10.244.<h>.0/24), set when it is handed a Kubernetes install list. */
+  podCidr: string | null;
 }
 
 export type NodeRole = "control-plane" | "worker";
@@ -181,4 +194,19 @@ export interface NewNodelog {
 
 export interface NodelogRecord extends NewNodelog {
   id: number;
+}
+
+export type KubernetesState = "initialising" | "ready";
+
+/** One cluster's Kubernetes bootstrap: who runs `kubeadm init`, and which control plane is joining. */
+export interface KubernetesClusterRecord {
+  aid: string;
+  cluster: string;
+  state: KubernetesState;
+  version: string;
+  initNode: string;
+  /** The control plane that was last handed a join list (control planes join one at a time). */
+  cpJoinNode: string | null;
+  cpJoinAt: number | null;
+  changedAt: number;
 }

@@ -48,6 +48,7 @@ export function toNode(row: Selectable<NodesTable>): NodeRecord {
     listenPort: row.listen_port,
     installIp: row.install_ip,
     role: row.role === "control-plane" ? "control-plane" : "worker",
+    podCidr: row.pod_cidr,
   };
 }
 

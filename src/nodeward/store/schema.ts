@@ -11,6 +11,18 @@ export interface Database {
   certificates: CertificatesTable;
   nodelogs: NodelogsTable;
   users: UsersTable;
+  kubernetes_clusters: KubernetesClustersTable;
+}
+
+export interface KubernetesClustersTable {
+  aid: string;
+  cluster: string;
+  state: string;
+  version: string;
+  init_node: string;
+  cp_join_node: string | null;
+  cp_join_at: string | null;
+  changed_at: string;
 }
 
 export interface UsersTable {
@@ -68,6 +80,7 @@ export interface NodesTable {
   listen_port: number | null;
   install_ip: string | null;
   role: Generated<string>;
+  pod_cidr: string | null;
 }
 
 export interface CertificatesTable {

@@ -30,6 +30,7 @@ export function nodeRecord(nid: string, fields: Partial<NodeRecord> = {}): NodeR
     listenPort: null,
     installIp: null,
     role: "worker",
+    podCidr: null,
     ...fields,
   };
 }

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# Builds the lab's Kubernetes bundle from Go modules (the Go module proxy is the only source) into a
+# cache directory outside the checkout, keyed by the versions in versions.env. A second run finds
+# every piece done and only prints the bundle path. Prints one progress line per binary.
+#
+#   bash lab/kubernetes/build-bundle.sh            # builds (or reuses) and prints the bundle dir
+#   RUNOS_LAB_CACHE=/some/dir bash lab/kubernetes/build-bundle.sh
+#
+# Bundle layout (what `nodeward bundle import` takes):
+#   bin/<name>            static binaries: kubeadm kubelet kubectl kube-apiserver ... containerd runc
+#   cni/<plugin>          CNI plugins (bridge host-local loopback portmap)
+#   images/<name>.tar     OCI image archives for kubeadm's control-plane images and pause
+#   bundle.json           version and sha256 of every file above
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lab/kubernetes/versions.env
+source "$here/versions.env"
+
+cache_root=${RUNOS_LAB_CACHE:-/var/cache/runos-lab}
+key="r$BUNDLE_RECIPE-k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION-cni-$CNI_PLUGINS_VERSION"
+out="$cache_root/bundles/$key"
+work="$cache_root/work/$key"
+mkdir -p "$out/bin" "$out/cni" "$out/images" "$work"
+if [ -f "$out/bundle.json" ]; then
+  echo "$out"
+  exit 0
+fi
+
+for pkg in libseccomp-dev gcc libc6-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing_pkgs+=" $pkg"
+done
+if [ -n "${missing_pkgs:-}" ]; then
+  echo "bundle: installing$missing_pkgs" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing_pkgs >/dev/null
+fi
+
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+started=$(date +%s)
+progress() { echo "bundle: [$(($(date +%s) - started))s] $*" >&2; }
+
+# go build one package into $out/bin unless it is there already (the binary is written last, so a
+# half-finished build never counts).
+build() { # $1 = module dir, $2 = output path, $3 = package, rest = extra go build args
+  local dir=$1 dest=$2 pkg=$3
+  shift 3
+  if [ -x "$dest" ]; then
+    progress "$(basename "$dest"): cached"
+    return
+  fi
+  progress "$(basename "$dest"): building $pkg"
+  (cd "$dir" && go build -p 2 -trimpath "$@" -o "$dest.tmp" "$pkg")
+  mv "$dest.tmp" "$dest"
+  progress "$(basename "$dest"): done ($(du -h "$dest" | cut -f1))"
+}
+
+# --- Kubernetes: a wrapper module that replaces every staging module with its published tag.
+k8s_mod="$work/k8s"
+mkdir -p "$k8s_mod"
+if [ ! -f "$k8s_mod/.ready" ]; then
+  progress "resolving k8s.io/kubernetes@$KUBERNETES_VERSION and its staging modules"
+  (
+    cd "$k8s_mod"
+    rm -f go.mod go.sum
+    gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    go mod init lab.local/k8sbins >/dev/null 2>&1
+    go_line=$(sed -n 's/^go \(.*\)/\1/p' "$gomod")
+    godebug=$(sed -n 's/^godebug \(.*\)/\1/p' "$gomod")
+    go mod edit -go="$go_line"
+    [ -n "$godebug" ] && go mod edit -godebug="$godebug"
+    staging_tag="v0.${KUBERNETES_VERSION#v1.}"
+    for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging.*#\1#p' "$gomod"); do
+      go mod edit -replace="$m=$m@$staging_tag"
+    done
+    go mod edit -require="k8s.io/kubernetes@$KUBERNETES_VERSION"
+    cat >tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubeadm"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+)
+GO
+    go mod tidy >/dev/null
+  )
+  touch "$k8s_mod/.ready"
+fi
+minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+k8s_ldflags="-s -w"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  k8s_ldflags+=" -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+  k8s_ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  k8s_ldflags+=" -X $p.gitCommit=0000000000000000000000000000000000000000"
+done
+for cmd in kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+  build "$k8s_mod" "$out/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd" -ldflags "$k8s_ldflags"
+done
+
+# --- etcd: its own main (the server module's go.mod has replace directives).
+etcd_mod="$work/etcd"
+mkdir -p "$etcd_mod/etcd" "$etcd_mod/etcdctl"
+if [ ! -f "$etcd_mod/.ready" ]; then
+  progress "resolving go.etcd.io/etcd@$ETCD_VERSION"
+  (
+    cd "$etcd_mod"
+    rm -f go.mod go.sum
+    go mod init lab.local/etcdbins >/dev/null 2>&1
+    cat >etcd/main.go <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+    cat >etcdctl/main.go <<'GO'
+package main
+
+import "go.etcd.io/etcd/etcdctl/v3/ctlv3"
+
+func main() { ctlv3.MustStart() }
+GO
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION" >/dev/null 2>&1
+    go mod tidy >/dev/null
+  )
+  touch "$etcd_mod/.ready"
+fi
+build "$etcd_mod" "$out/bin/etcd" ./etcd -ldflags "-s -w"
+build "$etcd_mod" "$out/bin/etcdctl" ./etcdctl -ldflags "-s -w"
+
+# --- containerd (its go.mod has exclude directives, so a wrapper module too).
+ctrd_mod="$work/containerd"
+mkdir -p "$ctrd_mod"
+if [ ! -f "$ctrd_mod/.ready" ]; then
+  progress "resolving github.com/containerd/containerd/v2@$CONTAINERD_VERSION"
+  (
+    cd "$ctrd_mod"
+    rm -f go.mod go.sum
+    go mod init lab.local/containerdbins >/dev/null 2>&1
+    cat >tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "github.com/containerd/containerd/v2/cmd/containerd"
+	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"
+	_ "github.com/containerd/containerd/v2/cmd/ctr"
+)
+GO
+    go get "github.com/containerd/containerd/v2@$CONTAINERD_VERSION" >/dev/null 2>&1
+    go mod tidy >/dev/null
+  )
+  touch "$ctrd_mod/.ready"
+fi
+ctrd_ldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
+for cmd in containerd containerd-shim-runc-v2 ctr; do
+  build "$ctrd_mod" "$out/bin/$cmd" "github.com/containerd/containerd/v2/cmd/$cmd" \
+    -tags "no_btrfs no_zfs no_devmapper no_aufs" -ldflags "$ctrd_ldflags"
+done
+
+# --- runc needs cgo (nsenter); linked statically so the bundle runs on any glibc.
+runc_mod="$work/runc"
+mkdir -p "$runc_mod"
+if [ ! -f "$runc_mod/.ready" ]; then
+  progress "resolving github.com/opencontainers/runc@$RUNC_VERSION"
+  (
+    cd "$runc_mod"
+    rm -f go.mod go.sum
+    go mod init lab.local/runcbin >/dev/null 2>&1
+    cat >tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import _ "github.com/opencontainers/runc"
+GO
+    go get "github.com/opencontainers/runc@$RUNC_VERSION" >/dev/null 2>&1
+    go mod tidy >/dev/null
+  )
+  touch "$runc_mod/.ready"
+fi
+# seccomp: containerd gives every sandbox the runtime/default profile (static libseccomp.a from
+# Debian's libseccomp-dev).
+CGO_ENABLED=1 build "$runc_mod" "$out/bin/runc" github.com/opencontainers/runc \
+  -tags "seccomp netgo osusergo" -ldflags "-s -w -X main.version=${RUNC_VERSION#v} -extldflags -static"
+
+# --- CNI plugins (no replace directives: plain module versions).
+cni_mod="$work/cni"
+mkdir -p "$cni_mod"
+if [ ! -f "$cni_mod/.ready" ]; then
+  (
+    cd "$cni_mod"
+    rm -f go.mod go.sum
+    go mod init lab.local/cnibins >/dev/null 2>&1
+    go get "github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" >/dev/null 2>&1
+    cat >tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "github.com/containernetworking/plugins/plugins/ipam/host-local"
+	_ "github.com/containernetworking/plugins/plugins/main/bridge"
+	_ "github.com/containernetworking/plugins/plugins/main/loopback"
+	_ "github.com/containernetworking/plugins/plugins/meta/portmap"
+)
+GO
+    go mod tidy >/dev/null
+  )
+  touch "$cni_mod/.ready"
+fi
+for p in ipam/host-local main/bridge main/loopback meta/portmap; do
+  build "$cni_mod" "$out/cni/$(basename "$p")" "github.com/containernetworking/plugins/plugins/$p" -ldflags "-s -w"
+done
+
+# --- Images: built from the binaries above with go-containerregistry (no registry anywhere).
+img_mod="$work/imagebuild"
+mkdir -p "$img_mod"
+if [ ! -f "$img_mod/.ready" ]; then
+  (
+    cd "$img_mod"
+    rm -f go.mod go.sum ./*.go
+    cp "$here/imagebuild/main.go" "$here/imagebuild/pause.go.txt" .
+    mkdir -p pause && mv pause.go.txt pause/main.go
+    go mod init lab.local/imagebuild >/dev/null 2>&1
+    go get "github.com/google/go-containerregistry@$GO_CONTAINERREGISTRY_VERSION" >/dev/null 2>&1
+    go mod tidy >/dev/null
+  )
+  touch "$img_mod/.ready"
+fi
+build "$img_mod" "$work/bin/imagebuild" . -ldflags "-s -w"
+build "$img_mod" "$work/bin/pause" ./pause -ldflags "-s -w"
+
+images=$("$out/bin/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION")
+for ref in $images; do
+  name=${ref##*/}
+  name=${name%%:*}
+  dest="$out/images/$name.tar"
+  [ -f "$dest" ] && continue
+  case $name in
+    kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy) bins=("$out/bin/$name") ;;
+    etcd) bins=("$out/bin/etcd" "$out/bin/etcdctl") ;;
+    pause) bins=("$work/bin/pause") ;;
+    coredns)
+      progress "image $ref: skipped (the lab runs kubeadm without the coredns addon)"
+      continue
+      ;;
+    *)
+      echo "bundle: no recipe for image $ref" >&2
+      exit 1
+      ;;
+  esac
+  progress "image $ref"
+  "$work/bin/imagebuild" -ref "$ref" -out "$dest.tmp" "${bins[@]}"
+  mv "$dest.tmp" "$dest"
+done
+
+# --- bundle.json: the version and the sha256 of every file, written last (it marks the bundle done).
+(
+  cd "$out"
+  {
+    echo "{"
+    echo "  \"kubernetesVersion\": \"$KUBERNETES_VERSION\","
+    echo "  \"components\": {\"etcd\": \"$ETCD_VERSION\", \"containerd\": \"$CONTAINERD_VERSION\", \"runc\": \"$RUNC_VERSION\", \"cniPlugins\": \"$CNI_PLUGINS_VERSION\"},"
+    echo "  \"images\": [$(for ref in $images; do case $ref in *coredns*) ;; *) printf '"%s",' "$ref" ;; esac; done | sed 's/,$//')],"
+    echo "  \"files\": {"
+    find bin cni images -type f | sort | while read -r f; do
+      printf '    "%s": "%s",\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)"
+    done | sed '$ s/,$//'
+    echo "  }"
+    echo "}"
+  } >bundle.json.tmp
+  mv bundle.json.tmp bundle.json
+)
+progress "bundle ready: $out"
+echo "$out"
