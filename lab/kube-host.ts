@@ -11,7 +11,7 @@ import { sleep } from "./run.js";
 const CGROUP_FS = "/sys/fs/cgroup";
 /** The v1 hierarchies mounted on these machines (hugetlb, net_cls... are enabled but not mounted). */
 const CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd"];
-/** Kernel-wide (not per netns) sysctls the kubelet sets when protectKernelDefaults is false. */
+/** Kernel-wide (not per netns) sysctls a Kubernetes node changes (kubelet with protectKernelDefaults off). */
 const KERNEL_SYSCTLS = [
   "vm/overcommit_memory",
   "vm/panic_on_oom",
@@ -19,6 +19,9 @@ const KERNEL_SYSCTLS = [
   "kernel/panic_on_oops",
   "kernel/keys/root_maxkeys",
   "kernel/keys/root_maxbytes",
+  // Not kubelet's, but the install list raises them (kubernetes-recipes 1.3), and they are global.
+  "fs/inotify/max_user_instances",
+  "fs/inotify/max_user_watches",
 ];
 // Outside STATE_DIR, which is released when the last host goes.
 const SAVED_SYSCTLS = "/run/runos-lab-kernel-sysctls.json";

@@ -1,9 +1,12 @@
 // A runos cluster on the lab: nodeward in the `nodeward` host, a real agent in every other host,
 // each enrolled with a token, VPN installed by `runos install wireguard`, overlay formed by
 // nodeward's peer pushes. Used by the lab tests and by the demo (scripts/demo.ts).
+
+import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type HostSpec, SEGMENTS, type SegmentName } from "./address-plan.js";
 import { exec, type LabProcess, spawn } from "./host.js";
+import { prepareKubernetesHost } from "./kube-host.js";
 import { waitFor } from "./run.js";
 import {
   addTopologyHost,
@@ -51,7 +54,16 @@ export interface RunosLabOptions {
   nodewardArgs?: readonly string[];
   /** `runos set-config KEY VALUE` on every agent host after registration, before its agent starts. */
   agentConfig?: Readonly<Record<string, string>>;
+  /**
+   * Kubernetes-capable hosts: nodeward serves this bundle directory (lab/kubernetes/build-bundle.sh)
+   * on its installer port, and every agent host gets its own cgroup root and kubelet patch.
+   */
+  kubernetesBundle?: string;
+  /** Hosts that join as control planes (`nodeward node set-role ... control-plane` before install). */
+  controlPlanes?: readonly string[];
 }
+
+export const installerPort = 9190;
 
 export const defaultAgentHosts: readonly HostSpec[] = [
   { name: "pub1", segment: "public" },
@@ -111,6 +123,7 @@ export class RunosLab {
       host.ip,
       "--offline-after",
       this.options.offlineAfter ?? "15s",
+      ...(this.options.kubernetesBundle ? ["--installer-port", String(installerPort)] : []),
       ...(this.options.nodewardArgs ?? []),
     ]);
     const probe =
@@ -121,6 +134,16 @@ export class RunosLab {
       { timeoutMs: 30_000, everyMs: 250 },
     );
     this.log(`nodeward listening on ${host.ip} (pid ${this.nodeward.pid})`);
+    if (this.options.kubernetesBundle) {
+      const started = Date.now();
+      const imported = await this.nodewardCli<{ kubernetesVersion: string; files: number }>(
+        ["bundle", "import", this.options.kubernetesBundle],
+        300_000,
+      );
+      this.log(
+        `nodeward: Kubernetes ${imported.kubernetesVersion} bundle imported (${imported.files} files, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+    }
   }
 
   async stopNodeward(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
@@ -129,13 +152,11 @@ export class RunosLab {
   }
 
   /** Runs a nodeward operator command inside the nodeward host; parses --json output. */
-  async nodewardCli<T = unknown>(args: string[]): Promise<T> {
+  async nodewardCli<T = unknown>(args: string[], timeoutMs = 60_000): Promise<T> {
     const result = await exec(
       this.nodewardHost.host,
       [process.execPath, nodewardBin, ...args, "--json", "--data-dir", dataDir],
-      {
-        timeoutMs: 60_000,
-      },
+      { timeoutMs },
     );
     if (result.code !== 0) throw new Error(`nodeward ${args.join(" ")}: ${result.stdout}${result.stderr}`);
     return JSON.parse(result.stdout) as T;
@@ -184,6 +205,9 @@ export class RunosLab {
     if (registered.code !== 0)
       throw new Error(`register on ${name}: ${registered.stdout}${registered.stderr}`);
     const { nid } = JSON.parse(registered.stdout) as { nid: string };
+    if (this.options.kubernetesBundle) this.prepareKubernetes(name);
+    if (this.options.controlPlanes?.includes(name))
+      await this.nodewardCli(["node", "set-role", nid, "control-plane"]);
     for (const [key, value] of Object.entries(this.options.agentConfig ?? {})) {
       const set = await this.runos(name, ["set-config", key, value, "--json"]);
       if (set.code !== 0) throw new Error(`set-config ${key} on ${name}: ${set.stdout}${set.stderr}`);
@@ -202,6 +226,38 @@ export class RunosLab {
     node.overlayIp = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(addr.stdout)?.[1] ?? "";
     this.log(`${name}: enrolled as ${nid}, VPN installed`);
     return node;
+  }
+
+  /**
+   * A fresh machine's view: runos at /usr/local/bin/runos (the install list calls it), and the
+   * host's own cgroup root for its kubelet.
+   */
+  private prepareKubernetes(name: string): void {
+    const host = this.topoHost(name).host;
+    prepareKubernetesHost(host);
+    const bin = `${host.dir}/root/usr/local/bin`;
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(`${bin}/runos`, `#!/bin/sh\nexec ${process.execPath} ${runosBin} "$@"\n`, { mode: 0o755 });
+  }
+
+  /** `runos install kubernetes` on a host (waits while the cluster cannot take it yet). */
+  async installKubernetes(name: string, timeoutMs = 900_000): Promise<{ ms: number }> {
+    const started = Date.now();
+    const result = await this.runos(name, ["install", "kubernetes", "--json"], timeoutMs);
+    if (result.code !== 0) throw new Error(`install kubernetes on ${name}: ${result.stdout}${result.stderr}`);
+    this.log(`${name}: Kubernetes installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { ms: Date.now() - started };
+  }
+
+  /** kubectl with the admin credentials of a control-plane host. */
+  kubectl(name: string, args: string[], timeoutMs = 60_000) {
+    return exec(
+      this.topoHost(name).host,
+      ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", ...args],
+      {
+        timeoutMs,
+      },
+    );
   }
 
   startAgent(name: string): LabProcess {

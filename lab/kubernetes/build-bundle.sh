@@ -21,7 +21,7 @@ key="r$BUNDLE_RECIPE-k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-containerd-$CONT
 out="$cache_root/bundles/$key"
 work="$cache_root/work/$key"
 mkdir -p "$out/bin" "$out/cni" "$out/images" "$work"
-if [ -f "$out/bundle.json" ]; then
+if [ -f "$out/bundle.json" ] && [ -f "$out/lab/netcheck.tar" ]; then
   echo "$out"
   exit 0
 fi
@@ -230,16 +230,29 @@ if [ ! -f "$img_mod/.ready" ]; then
   (
     cd "$img_mod"
     rm -f go.mod go.sum ./*.go
-    cp "$here/imagebuild/main.go" "$here/imagebuild/pause.go.txt" .
-    mkdir -p pause && mv pause.go.txt pause/main.go
+    cp "$here/imagebuild/main.go" .
     go mod init lab.local/imagebuild >/dev/null 2>&1
     go get "github.com/google/go-containerregistry@$GO_CONTAINERREGISTRY_VERSION" >/dev/null 2>&1
     go mod tidy >/dev/null
   )
   touch "$img_mod/.ready"
 fi
+# Sources are copied every run (cheap); a changed one means a stale binary, so compare first.
+mkdir -p "$img_mod/pause" "$img_mod/netcheck"
+for src in main.go:main.go pause.go.txt:pause/main.go netcheck.go.txt:netcheck/main.go; do
+  from="$here/imagebuild/${src%%:*}" to="$img_mod/${src#*:}"
+  cmp -s "$from" "$to" || { cp "$from" "$to" && rm -f "$work/bin/$(basename "$(dirname "$to")")"; }
+done
 build "$img_mod" "$work/bin/imagebuild" . -ldflags "-s -w"
 build "$img_mod" "$work/bin/pause" ./pause -ldflags "-s -w"
+build "$img_mod" "$work/bin/netcheck" ./netcheck -ldflags "-s -w"
+
+# The lab's test workload: not part of the bundle (not in bundle.json, so never imported or served).
+mkdir -p "$out/lab"
+if [ ! -f "$out/lab/netcheck.tar" ]; then
+  "$work/bin/imagebuild" -ref runos.lab/netcheck:1 -out "$out/lab/netcheck.tar.tmp" "$work/bin/netcheck"
+  mv "$out/lab/netcheck.tar.tmp" "$out/lab/netcheck.tar"
+fi
 
 images=$("$out/bin/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION")
 for ref in $images; do
@@ -274,7 +287,7 @@ done
     echo "  \"components\": {\"etcd\": \"$ETCD_VERSION\", \"containerd\": \"$CONTAINERD_VERSION\", \"runc\": \"$RUNC_VERSION\", \"cniPlugins\": \"$CNI_PLUGINS_VERSION\"},"
     echo "  \"images\": [$(for ref in $images; do case $ref in *coredns*) ;; *) printf '"%s",' "$ref" ;; esac; done | sed 's/,$//')],"
     echo "  \"files\": {"
-    find bin cni images -type f | sort | while read -r f; do
+    find bin cni images -type f ! -name '*.tmp' | sort | while read -r f; do
       printf '    "%s": "%s",\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)"
     done | sed '$ s/,$//'
     echo "  }"

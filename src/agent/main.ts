@@ -18,6 +18,7 @@ import {
 import { failureBlock, type Io, jsonError, processIo } from "./cli/io.js";
 import { kubeproxyListCommand, kubeproxyRefreshCommand } from "./cli/kubeproxy.js";
 import { logsCommand } from "./cli/logs.js";
+import { preflightCommand } from "./cli/preflight.js";
 import { registerCommand } from "./cli/register.js";
 import {
   serviceRestartCommand,
@@ -51,6 +52,7 @@ const commands: CommandSpec[] = [
   certificateRenewCommand,
   statusCommand,
   logsCommand,
+  preflightCommand,
   serviceStartCommand,
   serviceRestartCommand,
   serviceStopCommand,

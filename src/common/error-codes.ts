@@ -32,6 +32,10 @@ export const errorCodes = {
   NA_UNAUTHORIZED: "The request carries no valid credentials.",
   NA_ETCD_QUORUM: "Removing the etcd member would lose quorum; nothing was removed.",
   NA_ETCD_LEADER: "etcd leadership could not be moved off the member to remove; nothing was removed.",
+  NA_HOST_TOO_SMALL: "The machine has fewer CPUs or less memory than the role needs.",
+  NA_CHECKSUM: "A downloaded file does not match its sha256; it was not used.",
+  NA_CLUSTER_NOT_READY:
+    "The cluster cannot take this node yet (its first control plane is still being set up).",
   NA_INTERNAL: "An internal error; this looks like a bug.",
 } as const;
 

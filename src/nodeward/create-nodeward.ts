@@ -65,7 +65,7 @@ export interface Nodeward {
   /** Ends agent streams, closes listeners, writes pending presence, closes the store. Idempotent. */
   stop(): Promise<void>;
   createToken(request: Partial<TokenRequest> & { aid: string; cluster: string }): Promise<TokenGrant>;
-  deleteNode(nid: string): Promise<{ nid: string; revoked: number }>;
+  deleteNode(nid: string, options?: { force?: boolean }): Promise<{ nid: string; revoked: number }>;
 }
 
 /**
@@ -231,9 +231,11 @@ export async function createNodeward(deps: NodewardDeps): Promise<Nodeward> {
       }),
     };
   };
-  const removeNode = async (nid: string) => {
+  const removeNode = async (nid: string, options: { force?: boolean } = {}) => {
     const node = await store.getNode(nid);
-    const result = await deleteNode({ store, hub, presence, clock }, nid);
+    const etcd =
+      node && !options.force ? await kubernetes.beforeNodeDeleted(node) : { etcdMemberRemoved: false };
+    const result = { ...(await deleteNode({ store, hub, presence, clock }, nid)), ...etcd };
     if (node) await kubernetes.nodeDeleted(node);
     overlay?.forget(nid);
     if (node) overlay?.changed(node);

@@ -30,7 +30,10 @@ export function createKubePort(paths: Paths, exec: Exec): KubePort {
     ["/etc/kubernetes/admin.conf", "/etc/kubernetes/kubelet.conf"]
       .map((p) => paths.onRoot(p))
       .find((p) => existsSync(p));
-  const kubectl = paths.onRoot("/usr/bin/kubectl");
+  // The bundle installs to /usr/local/bin, the packages to /usr/bin.
+  const kubectl =
+    ["/usr/local/bin/kubectl", "/usr/bin/kubectl"].map((p) => paths.onRoot(p)).find((p) => existsSync(p)) ??
+    paths.onRoot("/usr/bin/kubectl");
 
   async function getNode(nodeName: string): Promise<KubeNode | undefined> {
     const config = kubeconfig();

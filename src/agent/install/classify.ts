@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../../common/error-codes.js";
+import { type ErrorCode, isErrorCode } from "../../common/error-codes.js";
 
 export interface Classification {
   code: ErrorCode;
@@ -8,6 +8,22 @@ export interface Classification {
 
 /** Buckets in the original's order; first match on the OUTPUT wins (spec section 10). */
 const buckets: { code: ErrorCode; signatures: string[]; cause: string; remedy: string }[] = [
+  // Ours first: these texts come from runos' own install steps and are exact.
+  {
+    code: "NA_CHECKSUM",
+    signatures: ["runos: checksum mismatch"],
+    cause:
+      "A file downloaded from nodeward's Kubernetes bundle does not match its sha256; it was deleted and not used.",
+    remedy: "Re-import the bundle on nodeward (`nodeward bundle import DIR`) and run the install again.",
+  },
+  {
+    code: "NA_UNREACHABLE",
+    signatures: ["the api load balancer on 127.0.0.1:6446", "dial tcp 127.0.0.1:6446"],
+    cause:
+      "The node-local Kubernetes API load balancer (HAProxy on 127.0.0.1:6446) did not forward to a control plane.",
+    remedy:
+      "Check `runos kubeproxy list` and that a control plane's API answers on its wg0 address, then retry.",
+  },
   {
     code: "NA_APT_LOCK",
     signatures: [
@@ -113,8 +129,20 @@ const buckets: { code: ErrorCode; signatures: string[]; cause: string; remedy: s
   },
 ];
 
+// Harmless kubeadm warnings that would match NA_NET_UNREACH (recipes 10.2, hazard 1).
+const harmless = /^.*(falling back to the local client version|could not fetch a kubernetes version).*$/gim;
+const preflightBlock = /BLOCKED \[([\w-]+)\] (NA_[A-Z_]+): (.*)\n\s*Try: (.*)/;
+
 export function classifyFailure(step: string, output: string): Classification {
-  const haystack = output.toLowerCase();
+  // `runos preflight` names its own code, cause and remedy for the first blocking check.
+  const blocked = preflightBlock.exec(output);
+  if (blocked && isErrorCode(blocked[2] ?? ""))
+    return {
+      code: blocked[2] as ErrorCode,
+      cause: `Preflight check ${blocked[1]}: ${blocked[3]}`,
+      remedy: blocked[4] ?? "",
+    };
+  const haystack = output.replace(harmless, "").toLowerCase();
   for (const bucket of buckets) {
     if (bucket.signatures.some((s) => haystack.includes(s)))
       return { code: bucket.code, cause: bucket.cause, remedy: bucket.remedy };

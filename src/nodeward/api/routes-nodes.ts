@@ -12,7 +12,7 @@ export interface NodeRoutesDeps {
   store: Repository;
   hub: Hub;
   presence: Presence;
-  deleteNode(nid: string): Promise<{ nid: string; revoked: number }>;
+  deleteNode(nid: string, options?: { force?: boolean }): Promise<{ nid: string; revoked: number }>;
   /** Role changes reach the cluster domain (VIP election, control-plane endpoints). */
   setRole(nid: string, role: NodeRole): Promise<void>;
 }
@@ -92,6 +92,7 @@ export function nodeRoutes(app: FastifyInstance, deps: NodeRoutesDeps): void {
 
   app.delete("/nodes/:nid", async (request) => {
     const { nid } = parseInput(NidParams, request.params, "node id");
-    return { ...(await deps.deleteNode(nid)), deleted: true };
+    const force = (request.query as Record<string, unknown> | undefined)?.force === "true";
+    return { ...(await deps.deleteNode(nid, { force })), deleted: true };
   });
 }

@@ -200,8 +200,11 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
     node
       .command("delete")
       .argument("<nid>")
-      .description("delete a node: revoke its certificates, end its stream"),
-  ).action(run(async (nid: string, opts) => nodeDelete(nid, await api(opts))));
+      .description(
+        "delete a node: remove its etcd member (control planes), revoke its certificates, end its stream",
+      )
+      .option("--force", "delete even when its etcd member cannot be removed"),
+  ).action(run(async (nid: string, opts) => nodeDelete(nid, opts, await api(opts))));
   const user = program.command("user").description("WireGuard user access (wg1) to a cluster's overlay");
   const userOpts = (command: Command) =>
     operator(

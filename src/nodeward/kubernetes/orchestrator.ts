@@ -165,6 +165,44 @@ export class KubernetesOrchestrator {
       });
   }
 
+  /**
+   * Before a control plane is deleted: its etcd member is removed through another control plane
+   * (the agent's quorum guard and leader move apply), so the cluster never keeps a dead voter.
+   * Refused, and nothing deleted, when that fails; the last control plane has nothing to remove.
+   */
+  async beforeNodeDeleted(node: NodeRecord): Promise<{ etcdMemberRemoved: boolean }> {
+    const record = await this.deps.store.getKubernetesCluster(node.aid, node.cluster);
+    if (!record || node.role !== "control-plane" || !node.overlayIp) return { etcdMemberRemoved: false };
+    if (record.state === "initialising" && record.initNode === node.nid) return { etcdMemberRemoved: false };
+    const others = (await this.deps.store.controlPlaneNodesOfCluster(node.aid, node.cluster)).filter(
+      (n) => n.nid !== node.nid && this.deps.hub.get(n.nid),
+    );
+    if (others.length === 0) return { etcdMemberRemoved: false };
+    const errors: string[] = [];
+    for (const other of others) {
+      const answer = await this.deps.hub
+        .request(other.nid, "REMOVE_ETCD_MEMBER", { node_ip: node.overlayIp }, 60_000)
+        .catch((err: unknown) => ({ error: errorMessage(err) }));
+      if (!("error" in answer)) {
+        this.deps.log.info(
+          { nid: node.nid, via: other.nid },
+          "kubernetes: etcd member removed before the node's deletion",
+        );
+        return { etcdMemberRemoved: true };
+      }
+      errors.push(`${other.hostname}: ${answer.error}`);
+      // The agent's quorum guard speaks for the cluster: another control plane would say the same.
+      if (/quorum/i.test(answer.error)) break;
+    }
+    throw new RunosError(
+      "NA_CONFLICT",
+      `the etcd member of ${node.hostname} could not be removed, so the node was not deleted (${errors.join("; ")})`,
+      {
+        hint: "bring the other control planes back first, or delete with --force to leave the member",
+      },
+    );
+  }
+
   /** A deleted init node that never finished frees the claim, so another control plane can init. */
   async nodeDeleted(node: NodeRecord): Promise<void> {
     const record = await this.deps.store.getKubernetesCluster(node.aid, node.cluster);

@@ -72,6 +72,22 @@ function kubeletConfiguration(): object {
   };
 }
 
+/**
+ * cluster.yaml on every control plane: enough for `kubeadm init phase upload-certs` there later
+ * (an InitConfiguration with this node's address, else kubeadm looks for a default route).
+ */
+export function controlPlaneConfig(input: NodeConfigInput): string {
+  return yamlDocs(
+    {
+      apiVersion: "kubeadm.k8s.io/v1beta4",
+      kind: "InitConfiguration",
+      localAPIEndpoint: { advertiseAddress: input.nodeIp, bindPort: 6443 },
+      nodeRegistration: { name: input.nodeName, criSocket },
+    },
+    clusterConfiguration(input),
+  );
+}
+
 /** init.yaml for the first control plane. The cgroup driver is filled in on the node. */
 export function initConfig(input: NodeConfigInput, skipCoreDns: boolean): string {
   return yamlDocs(

@@ -1,11 +1,10 @@
-import { stringify } from "yaml";
 import { RunosError } from "../../../common/errors.js";
 import type { InstallCommand } from "../wireguard.js";
 import {
-  clusterConfiguration,
   cniConfig,
   containerdConfig,
   containerdUnit,
+  controlPlaneConfig,
   encryptionConfig,
   encryptionDir,
   initConfig,
@@ -236,11 +235,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
         `${secret}\n${writeFile(`${encryptionDir}/encryption-config.yaml`, encryptionConfig(), { mode: "0600", vars: ["ENC_SECRET"] })}`,
       ),
       // Any control plane can upload certificates for the next one with this file.
-      strict(
-        writeFile(`${kubeadmDir}/cluster.yaml`, stringify(clusterConfiguration(input), { lineWidth: 0 }), {
-          mode: "0600",
-        }),
-      ),
+      strict(writeFile(`${kubeadmDir}/cluster.yaml`, controlPlaneConfig(input), { mode: "0600" })),
     );
   }
 

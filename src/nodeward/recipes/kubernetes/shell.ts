@@ -18,7 +18,8 @@ export function writeFile(
   const stripped = content.replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) =>
     vars.includes(name) ? "" : whole,
   );
-  if (/[$`\\]/.test(stripped))
+  // A quoted heredoc is taken literally; an expanding one may only expand the named variables.
+  if (vars.length > 0 && /[$`\\]/.test(stripped))
     throw new RunosError("NA_INTERNAL", `refusing to render ${path}: unexpected $, backtick or backslash`);
   const delimiter = "RUNOS_EOF";
   if (content.includes(delimiter))

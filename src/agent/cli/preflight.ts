@@ -1,0 +1,25 @@
+import { RunosError } from "../../common/errors.js";
+import { createPreflightHost } from "../preflight/host.js";
+import { markInstallStarted, renderReport, runPreflight } from "../preflight/run.js";
+import type { CommandSpec } from "./command.js";
+
+export const preflightCommand: CommandSpec = {
+  define: (program) =>
+    program
+      .command("preflight")
+      .description("Check that this machine can be installed (every check runs; exit 1 on any block)")
+      .option("--kubernetes", "also the checks for a Kubernetes node")
+      .option("--role <role>", "control-plane or worker (with --kubernetes)", "worker")
+      .option("--json", "as JSON"),
+  async run(options, _args, ctx) {
+    const role = String(options.role);
+    if (role !== "control-plane" && role !== "worker")
+      throw new RunosError("NA_USAGE", `invalid --role "${role}": control-plane or worker`);
+    const kubernetes = Boolean(options.kubernetes);
+    const report = runPreflight(createPreflightHost(ctx.paths), { kubernetes, role });
+    if (report.ok && kubernetes) markInstallStarted(ctx.paths);
+    for (const r of report.results.filter((x) => x.status !== "pass"))
+      ctx.log.warn({ check: r.name, status: r.status, code: r.code, message: r.message }, "preflight");
+    return { data: report, human: renderReport(report), exitCode: report.ok ? 0 : 1 };
+  },
+};
