@@ -260,6 +260,17 @@ export class RunosLab {
     );
   }
 
+  kubectlInput(name: string, args: string[], input: string, timeoutMs = 60_000) {
+    return exec(
+      this.topoHost(name).host,
+      ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", ...args],
+      {
+        timeoutMs,
+        input,
+      },
+    );
+  }
+
   startAgent(name: string): LabProcess {
     return spawn(this.topoHost(name).host, [process.execPath, runosBin, "agent"], {
       env: { RUNOS_LOG_LEVEL: "debug" },

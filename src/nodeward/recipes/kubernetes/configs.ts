@@ -62,14 +62,14 @@ export function clusterConfiguration(input: NodeConfigInput): object {
   };
 }
 
-function kubeletConfiguration(): object {
-  return {
-    apiVersion: "kubelet.config.k8s.io/v1beta1",
-    kind: "KubeletConfiguration",
-    // systemd where it is PID 1, cgroupfs elsewhere: a shell variable the install list sets.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: expanded by the node's shell, not here
-    cgroupDriver: "${CGROUP_DRIVER}",
-  };
+/**
+ * The node's own kubelet settings, as a kubeadm patch: a joining node's kubelet configuration comes
+ * from the cluster (kubeadm's kubelet-config ConfigMap), so a per-node value must be a patch.
+ * systemd where it is PID 1, cgroupfs elsewhere: a shell variable the install list sets.
+ */
+export function kubeletPatch(): string {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: expanded by the node's shell, not here
+  return "cgroupDriver: ${CGROUP_DRIVER}\n";
 }
 
 /**
@@ -88,7 +88,7 @@ export function controlPlaneConfig(input: NodeConfigInput): string {
   );
 }
 
-/** init.yaml for the first control plane. The cgroup driver is filled in on the node. */
+/** init.yaml for the first control plane. */
 export function initConfig(input: NodeConfigInput, skipCoreDns: boolean): string {
   return yamlDocs(
     {
@@ -101,7 +101,6 @@ export function initConfig(input: NodeConfigInput, skipCoreDns: boolean): string
       timeouts: { controlPlaneComponentHealthCheck: "4m0s", kubeletHealthCheck: "4m0s" },
     },
     clusterConfiguration(input),
-    kubeletConfiguration(),
   );
 }
 

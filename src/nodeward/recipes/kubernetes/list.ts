@@ -12,6 +12,7 @@ import {
   joinConfig,
   kubeadmDir,
   kubeletDropIn,
+  kubeletPatch,
   kubeletUnit,
   type NodeConfigInput,
   podNatRules,
@@ -120,7 +121,7 @@ function packagesOnline(input: KubernetesListInput): InstallCommand[] {
   const apt = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120";
   return [
     strict(
-      `mkdir -p -m 755 /etc/apt/keyrings && curl -fsSL ${q(`https://pkgs.k8s.io/core:/stable:/${minor}/deb/Release.key`)} -o /tmp/kubernetes-release.key` +
+      `install -d -m 0755 /etc/apt/keyrings && curl -fsSL ${q(`https://pkgs.k8s.io/core:/stable:/${minor}/deb/Release.key`)} -o /tmp/kubernetes-release.key` +
         " && gpg --batch --yes --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg /tmp/kubernetes-release.key" +
         " && chmod 0644 /etc/apt/keyrings/kubernetes-apt-keyring.gpg",
     ),
@@ -143,8 +144,10 @@ function packagesOnline(input: KubernetesListInput): InstallCommand[] {
 }
 
 /** The host facts the configs depend on, as shell variables set at the start of a command. */
-const hostFacts = [
-  "if [ -d /run/systemd/system ]; then SYSTEMD_CGROUP=true; CGROUP_DRIVER=systemd; else SYSTEMD_CGROUP=false; CGROUP_DRIVER=cgroupfs; fi",
+const cgroupDriverFact =
+  "if [ -d /run/systemd/system ]; then CGROUP_DRIVER=systemd; else CGROUP_DRIVER=cgroupfs; fi";
+const containerdFacts = [
+  "if [ -d /run/systemd/system ]; then SYSTEMD_CGROUP=true; else SYSTEMD_CGROUP=false; fi",
   // Without CAP_SYS_RESOURCE (some containers and sandboxes) no process may lower oom_score_adj;
   // containerd then keeps every pod's adjustment at or above its own instead of failing them.
   "capbnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status); if [ $(( 0x$capbnd >> 24 & 1 )) -eq 1 ]; then RESTRICT_OOM=false; else RESTRICT_OOM=true; fi",
@@ -195,12 +198,12 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     status("CONFIGURING_CONTAINERD"),
     strict(writeFile("/etc/systemd/system/containerd.service", containerdUnit())),
     strict(
-      `${hostFacts}\n${writeFile("/etc/containerd/config.toml.wanted", containerdConfig(input.pauseImage), { vars: ["RESTRICT_OOM", "SYSTEMD_CGROUP"] })}\n` +
+      `${containerdFacts}\n${writeFile("/etc/containerd/config.toml.wanted", containerdConfig(input.pauseImage), { vars: ["RESTRICT_OOM", "SYSTEMD_CGROUP"] })}\n` +
         "if cmp -s /etc/containerd/config.toml.wanted /etc/containerd/config.toml; then rm -f /etc/containerd/config.toml.wanted; runos service start containerd;" +
         " else mv /etc/containerd/config.toml.wanted /etc/containerd/config.toml && runos service restart containerd; fi",
     ),
     strict(
-      "for i in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; echo 'containerd did not answer on /run/containerd/containerd.sock within 60 s' >&2; exit 1",
+      "for _ in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; echo 'containerd did not answer on /run/containerd/containerd.sock within 60 s' >&2; exit 1",
     ),
     ...images.map((f) =>
       strict(
@@ -213,7 +216,9 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     strict(writeFile("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", kubeletDropIn())),
     // Until kubeadm writes its config the kubelet exits at once and is restarted: expected.
     strict("runos service start kubelet"),
-    strict(`mkdir -p ${q(input.patchDir)}`),
+    strict(
+      `${cgroupDriverFact}\n${writeFile(`${input.patchDir}/kubeletconfiguration0runos+merge.yaml`, kubeletPatch(), { vars: ["CGROUP_DRIVER"] })}`,
+    ),
     status("CONFIGURING_POD_NETWORK"),
     strict(writeFile("/etc/cni/net.d/10-runos.conflist", cniConfig(input.podCidr))),
     strict(`ip route replace ${podNetwork} dev wg0`),
@@ -242,7 +247,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
   // kubeadm talks to the API through the node-local HAProxy the agent runs (127.0.0.1:6446).
   commands.push(
     strict(
-      "for i in $(seq 120); do curl -sk -o /dev/null --max-time 2 https://127.0.0.1:6446/; rc=$?; [ $rc -ne 7 ] && exit 0; sleep 1; done;" +
+      "for _ in $(seq 120); do curl -sk -o /dev/null --max-time 2 https://127.0.0.1:6446/; rc=$?; [ $rc -ne 7 ] && exit 0; sleep 1; done;" +
         " echo 'the API load balancer on 127.0.0.1:6446 is not running (is the runos agent up and does nodeward know a control plane?)' >&2; exit 1",
     ),
   );
@@ -250,9 +255,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
   if (input.role === "init") {
     commands.push(
       status("INITIALISING_CONTROL_PLANE"),
-      strict(
-        `${hostFacts}\n${writeFile(`${kubeadmDir}/init.yaml`, initConfig(input, skipCoreDns), { mode: "0600", vars: ["CGROUP_DRIVER"] })}`,
-      ),
+      strict(`${writeFile(`${kubeadmDir}/init.yaml`, initConfig(input, skipCoreDns), { mode: "0600" })}`),
       strict(
         "if [ -f /etc/kubernetes/admin.conf ] && kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1; then echo 'kubeadm init: already done'; exit 0; fi\n" +
           // A half-done init (manifests or certificates but no healthy API) is reset, then retried.
@@ -264,7 +267,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     commands.push(
       status(input.role === "worker" ? "JOINING_AS_WORKER" : "JOINING_AS_CONTROL_PLANE"),
       strict(
-        `${hostFacts}\n${writeFile(`${kubeadmDir}/join.yaml`, joinConfig(input, input.join as JoinData), { mode: "0600", vars: ["CGROUP_DRIVER"] })}`,
+        `${writeFile(`${kubeadmDir}/join.yaml`, joinConfig(input, input.join as JoinData), { mode: "0600" })}`,
       ),
       strict(
         "if [ -f /etc/kubernetes/kubelet.conf ] && kubectl --kubeconfig /etc/kubernetes/kubelet.conf get --raw /readyz >/dev/null 2>&1; then echo 'kubeadm join: already done'; exit 0; fi\n" +
