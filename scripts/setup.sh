@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 # wireguard-go/tools, nftables, iproute2, ping: the overlay lab. haproxy, etcd, arping: the API load
 # balancer, etcd membership and VIP lab tests.
-apt_packages=(wireguard-go wireguard-tools nftables iproute2 iputils-ping util-linux openssl haproxy etcd-server etcd-client iputils-arping)
+# curl, shellcheck: the Kubernetes install lists (run on lab hosts, checked in tests). gcc, libc6-dev,
+# libseccomp-dev: the lab's Kubernetes bundle build (runc needs cgo; lab/kubernetes/build-bundle.sh).
+apt_packages=(wireguard-go wireguard-tools nftables iproute2 iputils-ping util-linux openssl haproxy etcd-server etcd-client iputils-arping
+  curl shellcheck gcc libc6-dev libseccomp-dev)
 
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -23,6 +23,12 @@ shopt -s nullglob globstar
 status=0
 run_tests unit-and-integration 2 test/unit/**/*.test.ts test/nodeward/**/*.test.ts test/e2e/**/*.test.ts || status=1
 lab_files=(test/lab/**/*.test.ts)
+if [ "${#lab_files[@]}" -gt 0 ] && [ "$(id -u)" -eq 0 ]; then
+  # The Kubernetes lab test needs the bundle: built from Go modules once per version (about 9 min
+  # on 2 cores), then reused from /var/cache/runos-lab.
+  echo "== kubernetes bundle"
+  bash lab/kubernetes/build-bundle.sh >/dev/null || exit 1
+fi
 if [ "${#lab_files[@]}" -gt 0 ]; then
   run_tests lab 1 "${lab_files[@]}" || status=1
 fi

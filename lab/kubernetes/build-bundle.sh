@@ -34,6 +34,12 @@ if [ -n "${missing_pkgs:-}" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing_pkgs >/dev/null
 fi
 
+# Go 1.26 comes with these machines in /usr/local/go; a login shell has it on PATH, CI may not.
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null 2>&1 || {
+  echo "bundle: Go is needed to build the lab's Kubernetes bundle (go.dev/dl, or the golang-go package)" >&2
+  exit 1
+}
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 started=$(date +%s)
 progress() { echo "bundle: [$(($(date +%s) - started))s] $*" >&2; }

@@ -14,7 +14,12 @@ export interface NodewardUnderTest {
 /** A real nodeward process on loopback with its own data dir and ports. */
 export async function startNodeward(extraArgs: string[] = []): Promise<NodewardUnderTest> {
   const dataDir = tempDir("nodeward");
-  const ports = { l1: await freePort(), l2: await freePort(), http: await freePort() };
+  const ports = {
+    l1: await freePort(),
+    l2: await freePort(),
+    http: await freePort(),
+    installer: await freePort(),
+  };
   const api = `http://127.0.0.1:${ports.http}`;
   const args = [
     "serve",
@@ -30,6 +35,10 @@ export async function startNodeward(extraArgs: string[] = []): Promise<NodewardU
     String(ports.l2),
     "--http-port",
     String(ports.http),
+    "--installer-host",
+    "127.0.0.1",
+    "--installer-port",
+    String(ports.installer),
     ...extraArgs,
   ];
   const launch = async () => {

@@ -183,7 +183,7 @@ describe("HTTP API", () => {
     const node = await enrol(t);
     const res = await t.nw.api.inject({ method: "DELETE", url: `/api/nodes/${node.nid}`, headers: auth });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { nid: node.nid, revoked: 1, deleted: true });
+    assert.deepEqual(res.json(), { nid: node.nid, revoked: 1, etcdMemberRemoved: false, deleted: true });
     const show = (await t.nw.api.inject({ url: `/api/nodes/${node.nid}`, headers: auth })).json();
     assert.equal(show.state, "deleted");
     assert.ok(show.certificates.every((c: { revokedAt: string | null }) => c.revokedAt !== null));

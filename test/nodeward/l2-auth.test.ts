@@ -95,7 +95,13 @@ describe("L2Sec authentication", () => {
     });
     assert.deepEqual(sync.peers, []);
     assert.deepEqual((await client.getControlPlaneNodes({})).ControlPlaneNodes, []);
-    assert.deepEqual((await client.getInstallCommands({})).commands, []);
+    // No control plane in the cluster yet: come back later, with the reason and a retry hint.
+    await assert.rejects(client.getInstallCommands({}), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
+      assert.match(err.details, /NA_CLUSTER_NOT_READY/);
+      assert.ok(Number(err.metadata.get("runos-retry-after-ms")[0]) > 0);
+      return true;
+    });
     const vpn = (await client.getInstallVpnCommands({})).commands.map((c) => c.command);
     assert.equal(vpn[0], "echo STATUS_UPDATE:INSTALLING_WIREGUARD");
     assert.ok(

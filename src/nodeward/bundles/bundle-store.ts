@@ -133,8 +133,8 @@ export class BundleStore {
       );
     const into = join(staging, "bundle");
     await mkdir(into);
-    // argv only; --no-same-owner and no absolute names: the archive cannot write outside `into`.
-    await execFileAsync("tar", ["-xf", source, "-C", into, "--no-same-owner", "--no-absolute-names"], {
+    // argv only; GNU tar strips leading slashes and skips members with "..", so nothing lands outside `into`.
+    await execFileAsync("tar", ["-xf", source, "-C", into, "--no-same-owner"], {
       maxBuffer: 1024 * 1024,
     }).catch((err: unknown) => {
       throw new RunosError("NA_INVALID_INPUT", `cannot unpack ${source}: ${errorMessage(err)}`);

@@ -1,0 +1,118 @@
+// nodeward's bundle store and installer endpoint on real files: verified imports, nothing left
+// behind by a bad one, and only listed files served.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { silentLogger } from "../../src/common/log.js";
+import { buildInstaller } from "../../src/nodeward/api/installer.js";
+import { BundleStore } from "../../src/nodeward/bundles/bundle-store.js";
+import { tempDir } from "./helpers/nodeward.js";
+import { writeBundle } from "./kubernetes-orchestrator.test.js";
+
+describe("Kubernetes bundles", () => {
+  let dir: { path: string; remove(): Promise<void> };
+  before(async () => {
+    dir = await tempDir("bundles-");
+  });
+  after(async () => dir.remove());
+
+  test("a directory imports with every sha256 verified; list shows it; a re-import replaces it", async () => {
+    const src = join(dir.path, "good");
+    await writeBundle(src);
+    const store = new BundleStore(join(dir.path, "data1"));
+    const first = await store.import(src);
+    assert.equal(first.manifest.kubernetesVersion, "v1.34.4");
+    assert.equal(first.replaced, false);
+    const [listed] = await store.list();
+    assert.equal(listed?.kubernetesVersion, "v1.34.4");
+    assert.equal(listed?.files, 15);
+    assert.equal((await store.import(src)).replaced, true);
+    assert.deepEqual(readdirSync(store.root), ["v1.34.4"]);
+  });
+
+  test("a tarball of the bundle directory imports the same", async () => {
+    const src = join(dir.path, "tarred");
+    await writeBundle(src);
+    const tarball = join(dir.path, "bundle.tar.gz");
+    execFileSync("tar", ["-czf", tarball, "-C", dir.path, "tarred"]);
+    const store = new BundleStore(join(dir.path, "data2"));
+    assert.equal((await store.import(tarball)).manifest.kubernetesVersion, "v1.34.4");
+  });
+
+  for (const [why, spoil, message] of [
+    [
+      "a file with one wrong byte",
+      (src: string) => writeFileSync(join(src, "bin/kubelet"), "bin/kubeleT"),
+      /checksum mismatch for bin\/kubelet/,
+    ],
+    [
+      "a listed file missing",
+      (src: string) => execFileSync("rm", [join(src, "bin/runc")]),
+      /bin\/runc, which is missing/,
+    ],
+    [
+      "a manifest naming a path outside the bundle",
+      (src: string) =>
+        writeFileSync(
+          join(src, "bundle.json"),
+          JSON.stringify({
+            kubernetesVersion: "v1.34.4",
+            images: [],
+            files: { "../../etc/passwd": "a".repeat(64) },
+          }),
+        ),
+      /bundle\.json: files/,
+    ],
+    [
+      "a manifest that is not JSON",
+      (src: string) => writeFileSync(join(src, "bundle.json"), "{"),
+      /not JSON/,
+    ],
+    [
+      "a bad version",
+      (src: string) =>
+        writeFileSync(
+          join(src, "bundle.json"),
+          JSON.stringify({
+            kubernetesVersion: "latest; rm -rf /",
+            images: [],
+            files: { "bin/x": "a".repeat(64) },
+          }),
+        ),
+      /Kubernetes version/,
+    ],
+  ] as const) {
+    test(`${why} is refused and leaves nothing behind`, async () => {
+      const src = join(dir.path, `bad-${why.replace(/\W+/g, "-")}`);
+      await writeBundle(src);
+      spoil(src);
+      const store = new BundleStore(join(dir.path, `data-${why.replace(/\W+/g, "-")}`));
+      await assert.rejects(store.import(src), message);
+      assert.deepEqual(existsSync(store.root) ? readdirSync(store.root) : [], []);
+    });
+  }
+
+  test("the installer serves listed files with their sha256 and nothing else", async () => {
+    const src = join(dir.path, "served");
+    await writeBundle(src);
+    const store = new BundleStore(join(dir.path, "data3"));
+    await store.import(src);
+    const app = buildInstaller({ bundles: store, log: silentLogger() });
+    const ok = await app.inject({ url: "/bundles/v1.34.4/bin/kubeadm" });
+    assert.equal(ok.statusCode, 200);
+    assert.equal(ok.body, "bin/kubeadm");
+    assert.match(ok.headers["x-runos-sha256"] as string, /^[a-f0-9]{64}$/);
+    for (const url of [
+      "/bundles/v1.34.4/bundle.json",
+      "/bundles/v1.34.4/bin/..%2f..%2fbundle.json",
+      "/bundles/v9.9.9/bin/kubeadm",
+      "/bundles/x/bin/kubeadm",
+    ]) {
+      const res = await app.inject({ url });
+      assert.ok([400, 404].includes(res.statusCode), `${url}: ${res.statusCode}`);
+    }
+    await app.close();
+  });
+});
