@@ -100,19 +100,27 @@ function fetchVerified(baseUrl: string, file: string, sha256: string): string {
   ].join("\n");
 }
 
-function packagesFromBundle(
+/** Every file fetched and checked into the staging dir, before anything on the host changes. */
+function fetchBundle(
+  input: KubernetesListInput,
+  source: Extract<PackageSource, { kind: "bundle" }>,
+): InstallCommand[] {
+  return bundleFilesFor(input.role, source.files).map((f) =>
+    strict(fetchVerified(source.baseUrl, f, source.files[f] as string)),
+  );
+}
+
+function installFromBundle(
   input: KubernetesListInput,
   source: Extract<PackageSource, { kind: "bundle" }>,
 ): InstallCommand[] {
   const files = bundleFilesFor(input.role, source.files);
-  const commands = files.map((f) => strict(fetchVerified(source.baseUrl, f, source.files[f] as string)));
   const bins = files.filter((f) => f.startsWith("bin/")).map((f) => q(`${stateDir}/bundle/${f}`));
   const plugins = files.filter((f) => f.startsWith("cni/")).map((f) => q(`${stateDir}/bundle/${f}`));
-  commands.push(strict(`install -d -m 0755 ${binDir} && install -m 0755 ${bins.join(" ")} ${binDir}/`));
-  commands.push(
+  return [
+    strict(`install -d -m 0755 ${binDir} && install -m 0755 ${bins.join(" ")} ${binDir}/`),
     strict(`install -d -m 0755 ${cniBinDir} && install -m 0755 ${plugins.join(" ")} ${cniBinDir}/`),
-  );
-  return commands;
+  ];
 }
 
 function packagesOnline(input: KubernetesListInput): InstallCommand[] {
@@ -177,6 +185,10 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     status("CHECKING_NODE"),
     strict(`runos preflight --kubernetes --role ${input.role === "worker" ? "worker" : "control-plane"}`),
     progress(5),
+    // A bundle is fetched and verified first: a bad file stops the list before the host changes.
+    ...(input.source.kind === "bundle"
+      ? [status("FETCHING_KUBERNETES_BUNDLE"), ...fetchBundle(input, input.source)]
+      : []),
     status("PREPARING_HOST"),
     // kubelet refuses to run with swap on; comment swap lines out so it stays off after a reboot.
     strict(
@@ -193,7 +205,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     ),
     progress(10),
     status("INSTALLING_KUBERNETES_PACKAGES"),
-    ...(input.source.kind === "bundle" ? packagesFromBundle(input, input.source) : packagesOnline(input)),
+    ...(input.source.kind === "bundle" ? installFromBundle(input, input.source) : packagesOnline(input)),
     progress(40),
     status("CONFIGURING_CONTAINERD"),
     strict(writeFile("/etc/systemd/system/containerd.service", containerdUnit())),
@@ -291,7 +303,9 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     progress(90),
     status("WAITING_FOR_NODE_READY"),
     strict(
-      `kubectl --kubeconfig ${kubeconfig} wait --for=condition=Ready ${q(`node/${input.nodeName}`)} --timeout=300s`,
+      // The kubelet registers its Node a moment after kubeadm returns; `wait` needs it to exist.
+      `for _ in $(seq 60); do kubectl --kubeconfig ${kubeconfig} get ${q(`node/${input.nodeName}`)} >/dev/null 2>&1 && break; sleep 2; done\n` +
+        `kubectl --kubeconfig ${kubeconfig} wait --for=condition=Ready ${q(`node/${input.nodeName}`)} --timeout=300s`,
     ),
     progress(100),
     status("KUBERNETES_READY"),

@@ -8,12 +8,168 @@ runos preflight --kubernetes --role control-plane
 echo PROGRESS_UPDATE:5%
 
 # 4
-echo STATUS_UPDATE:PREPARING_HOST
+echo STATUS_UPDATE:FETCHING_KUBERNETES_BUNDLE
 
 # 5
-swapoff -a && if grep -qE '^[^#][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]' /etc/fstab 2>/dev/null; then sed -ri.runos-bak '/^[[:space:]]*#/! s/^([^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]].*)$/#\1/' /etc/fstab; fi
+f='/var/lib/runos/kubernetes/bundle/bin/kubeadm'; sum='0000000000000000000000000000000000000000000000000000000000000000'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/kubeadm'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/kubeadm: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
 
 # 6
+f='/var/lib/runos/kubernetes/bundle/bin/kubelet'; sum='1111111111111111111111111111111111111111111111111111111111111111'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/kubelet'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/kubelet: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 7
+f='/var/lib/runos/kubernetes/bundle/bin/kubectl'; sum='2222222222222222222222222222222222222222222222222222222222222222'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/kubectl'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/kubectl: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 8
+f='/var/lib/runos/kubernetes/bundle/bin/containerd'; sum='3333333333333333333333333333333333333333333333333333333333333333'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/containerd'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/containerd: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 9
+f='/var/lib/runos/kubernetes/bundle/bin/containerd-shim-runc-v2'; sum='4444444444444444444444444444444444444444444444444444444444444444'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/containerd-shim-runc-v2'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/containerd-shim-runc-v2: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 10
+f='/var/lib/runos/kubernetes/bundle/bin/ctr'; sum='5555555555555555555555555555555555555555555555555555555555555555'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/ctr'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/ctr: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 11
+f='/var/lib/runos/kubernetes/bundle/bin/runc'; sum='6666666666666666666666666666666666666666666666666666666666666666'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/runc'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/runc: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 12
+f='/var/lib/runos/kubernetes/bundle/images/pause.tar'; sum='cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/pause.tar'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/pause.tar: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 13
+f='/var/lib/runos/kubernetes/bundle/bin/etcdctl'; sum='7777777777777777777777777777777777777777777777777777777777777777'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/etcdctl'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/etcdctl: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 14
+f='/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'; sum='dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-apiserver.tar'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-apiserver.tar: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 15
+f='/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'; sum='eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-controller-manager.tar'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-controller-manager.tar: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 16
+f='/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'; sum='ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-scheduler.tar'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-scheduler.tar: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 17
+f='/var/lib/runos/kubernetes/bundle/images/etcd.tar'; sum='0000000000000000000000000000000000000000000000000000000000000000'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/etcd.tar'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/etcd.tar: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 18
+f='/var/lib/runos/kubernetes/bundle/cni/bridge'; sum='8888888888888888888888888888888888888888888888888888888888888888'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/bridge'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/bridge: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 19
+f='/var/lib/runos/kubernetes/bundle/cni/host-local'; sum='9999999999999999999999999999999999999999999999999999999999999999'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/host-local'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/host-local: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 20
+f='/var/lib/runos/kubernetes/bundle/cni/loopback'; sum='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/loopback'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/loopback: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 21
+f='/var/lib/runos/kubernetes/bundle/cni/portmap'; sum='bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/portmap'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/portmap: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 22
+echo STATUS_UPDATE:PREPARING_HOST
+
+# 23
+swapoff -a && if grep -qE '^[^#][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]' /etc/fstab 2>/dev/null; then sed -ri.runos-bak '/^[[:space:]]*#/! s/^([^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]].*)$/#\1/' /etc/fstab; fi
+
+# 24
 mkdir -p "$(dirname '/etc/modules-load.d/kubernetes.conf')" && cat > '/etc/modules-load.d/kubernetes.conf.new' <<'RUNOS_EOF'
 overlay
 br_netfilter
@@ -22,7 +178,7 @@ chmod 0644 '/etc/modules-load.d/kubernetes.conf.new' && mv '/etc/modules-load.d/
 grep -qw overlay /proc/filesystems || modprobe overlay
 [ -d /proc/sys/net/bridge ] || modprobe br_netfilter
 
-# 7
+# 25
 mkdir -p "$(dirname '/etc/sysctl.d/99-kubernetes.conf')" && cat > '/etc/sysctl.d/99-kubernetes.conf.new' <<'RUNOS_EOF'
 net.ipv4.ip_forward = 1
 net.bridge.bridge-nf-call-iptables = 1
@@ -33,178 +189,25 @@ RUNOS_EOF
 chmod 0644 '/etc/sysctl.d/99-kubernetes.conf.new' && mv '/etc/sysctl.d/99-kubernetes.conf.new' '/etc/sysctl.d/99-kubernetes.conf'
 sysctl -q -p /etc/sysctl.d/99-kubernetes.conf
 
-# 8
+# 26
 echo PROGRESS_UPDATE:10%
 
-# 9
+# 27
 echo STATUS_UPDATE:INSTALLING_KUBERNETES_PACKAGES
 
-# 10
-f='/var/lib/runos/kubernetes/bundle/bin/kubeadm'; sum='0000000000000000000000000000000000000000000000000000000000000000'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/kubeadm'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/kubeadm: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 11
-f='/var/lib/runos/kubernetes/bundle/bin/kubelet'; sum='1111111111111111111111111111111111111111111111111111111111111111'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/kubelet'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/kubelet: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 12
-f='/var/lib/runos/kubernetes/bundle/bin/kubectl'; sum='2222222222222222222222222222222222222222222222222222222222222222'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/kubectl'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/kubectl: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 13
-f='/var/lib/runos/kubernetes/bundle/bin/containerd'; sum='3333333333333333333333333333333333333333333333333333333333333333'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/containerd'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/containerd: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 14
-f='/var/lib/runos/kubernetes/bundle/bin/containerd-shim-runc-v2'; sum='4444444444444444444444444444444444444444444444444444444444444444'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/containerd-shim-runc-v2'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/containerd-shim-runc-v2: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 15
-f='/var/lib/runos/kubernetes/bundle/bin/ctr'; sum='5555555555555555555555555555555555555555555555555555555555555555'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/ctr'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/ctr: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 16
-f='/var/lib/runos/kubernetes/bundle/bin/runc'; sum='6666666666666666666666666666666666666666666666666666666666666666'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/runc'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/runc: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 17
-f='/var/lib/runos/kubernetes/bundle/images/pause.tar'; sum='cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/pause.tar'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/pause.tar: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 18
-f='/var/lib/runos/kubernetes/bundle/bin/etcdctl'; sum='7777777777777777777777777777777777777777777777777777777777777777'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/etcdctl'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for bin/etcdctl: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 19
-f='/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'; sum='dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-apiserver.tar'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-apiserver.tar: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 20
-f='/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'; sum='eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-controller-manager.tar'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-controller-manager.tar: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 21
-f='/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'; sum='ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-scheduler.tar'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-scheduler.tar: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 22
-f='/var/lib/runos/kubernetes/bundle/images/etcd.tar'; sum='0000000000000000000000000000000000000000000000000000000000000000'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/etcd.tar'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/etcd.tar: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 23
-f='/var/lib/runos/kubernetes/bundle/cni/bridge'; sum='8888888888888888888888888888888888888888888888888888888888888888'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/bridge'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/bridge: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 24
-f='/var/lib/runos/kubernetes/bundle/cni/host-local'; sum='9999999999999999999999999999999999999999999999999999999999999999'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/host-local'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/host-local: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 25
-f='/var/lib/runos/kubernetes/bundle/cni/loopback'; sum='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/loopback'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/loopback: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 26
-f='/var/lib/runos/kubernetes/bundle/cni/portmap'; sum='bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
-if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
-  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/portmap'
-  got=$(sha256sum "$f.part" | cut -d' ' -f1)
-  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for cni/portmap: expected $sum, got $got" >&2; exit 1; fi
-  mv "$f.part" "$f"
-fi
-
-# 27
+# 28
 install -d -m 0755 /usr/local/bin && install -m 0755 '/var/lib/runos/kubernetes/bundle/bin/kubeadm' '/var/lib/runos/kubernetes/bundle/bin/kubelet' '/var/lib/runos/kubernetes/bundle/bin/kubectl' '/var/lib/runos/kubernetes/bundle/bin/containerd' '/var/lib/runos/kubernetes/bundle/bin/containerd-shim-runc-v2' '/var/lib/runos/kubernetes/bundle/bin/ctr' '/var/lib/runos/kubernetes/bundle/bin/runc' '/var/lib/runos/kubernetes/bundle/bin/etcdctl' /usr/local/bin/
 
-# 28
+# 29
 install -d -m 0755 /opt/cni/bin && install -m 0755 '/var/lib/runos/kubernetes/bundle/cni/bridge' '/var/lib/runos/kubernetes/bundle/cni/host-local' '/var/lib/runos/kubernetes/bundle/cni/loopback' '/var/lib/runos/kubernetes/bundle/cni/portmap' /opt/cni/bin/
 
-# 29
+# 30
 echo PROGRESS_UPDATE:40%
 
-# 30
+# 31
 echo STATUS_UPDATE:CONFIGURING_CONTAINERD
 
-# 31
+# 32
 mkdir -p "$(dirname '/etc/systemd/system/containerd.service')" && cat > '/etc/systemd/system/containerd.service.new' <<'RUNOS_EOF'
 [Unit]
 Description=containerd container runtime (installed by runos)
@@ -227,7 +230,7 @@ WantedBy=multi-user.target
 RUNOS_EOF
 chmod 0644 '/etc/systemd/system/containerd.service.new' && mv '/etc/systemd/system/containerd.service.new' '/etc/systemd/system/containerd.service'
 
-# 32
+# 33
 if [ -d /run/systemd/system ]; then SYSTEMD_CGROUP=true; else SYSTEMD_CGROUP=false; fi
 capbnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status); if [ $(( 0x$capbnd >> 24 & 1 )) -eq 1 ]; then RESTRICT_OOM=false; else RESTRICT_OOM=true; fi
 mkdir -p "$(dirname '/etc/containerd/config.toml.wanted')" && cat > '/etc/containerd/config.toml.wanted.new' <<RUNOS_EOF
@@ -251,31 +254,31 @@ RUNOS_EOF
 chmod 0644 '/etc/containerd/config.toml.wanted.new' && mv '/etc/containerd/config.toml.wanted.new' '/etc/containerd/config.toml.wanted'
 if cmp -s /etc/containerd/config.toml.wanted /etc/containerd/config.toml; then rm -f /etc/containerd/config.toml.wanted; runos service start containerd; else mv /etc/containerd/config.toml.wanted /etc/containerd/config.toml && runos service restart containerd; fi
 
-# 33
+# 34
 for _ in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; echo 'containerd did not answer on /run/containerd/containerd.sock within 60 s' >&2; exit 1
 
-# 34
+# 35
 ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/pause.tar'
 
-# 35
+# 36
 ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'
 
-# 36
+# 37
 ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'
 
-# 37
+# 38
 ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'
 
-# 38
+# 39
 ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/etcd.tar'
 
-# 39
+# 40
 echo PROGRESS_UPDATE:55%
 
-# 40
+# 41
 echo STATUS_UPDATE:CONFIGURING_KUBELET
 
-# 41
+# 42
 mkdir -p "$(dirname '/etc/systemd/system/kubelet.service')" && cat > '/etc/systemd/system/kubelet.service.new' <<'RUNOS_EOF'
 [Unit]
 Description=kubelet: the Kubernetes node agent (installed by runos)
@@ -293,7 +296,7 @@ WantedBy=multi-user.target
 RUNOS_EOF
 chmod 0644 '/etc/systemd/system/kubelet.service.new' && mv '/etc/systemd/system/kubelet.service.new' '/etc/systemd/system/kubelet.service'
 
-# 42
+# 43
 mkdir -p "$(dirname '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf')" && cat > '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf.new' <<'RUNOS_EOF'
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
@@ -305,20 +308,20 @@ ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $
 RUNOS_EOF
 chmod 0644 '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf.new' && mv '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf.new' '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf'
 
-# 43
+# 44
 runos service start kubelet
 
-# 44
+# 45
 if [ -d /run/systemd/system ]; then CGROUP_DRIVER=systemd; else CGROUP_DRIVER=cgroupfs; fi
 mkdir -p "$(dirname '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml')" && cat > '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml.new' <<RUNOS_EOF
 cgroupDriver: ${CGROUP_DRIVER}
 RUNOS_EOF
 chmod 0644 '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml.new' && mv '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml.new' '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml'
 
-# 45
+# 46
 echo STATUS_UPDATE:CONFIGURING_POD_NETWORK
 
-# 46
+# 47
 mkdir -p "$(dirname '/etc/cni/net.d/10-runos.conflist')" && cat > '/etc/cni/net.d/10-runos.conflist.new' <<'RUNOS_EOF'
 {
   "cniVersion": "1.0.0",
@@ -358,10 +361,10 @@ mkdir -p "$(dirname '/etc/cni/net.d/10-runos.conflist')" && cat > '/etc/cni/net.
 RUNOS_EOF
 chmod 0644 '/etc/cni/net.d/10-runos.conflist.new' && mv '/etc/cni/net.d/10-runos.conflist.new' '/etc/cni/net.d/10-runos.conflist'
 
-# 47
+# 48
 ip route replace 10.244.0.0/16 dev wg0
 
-# 48
+# 49
 mkdir -p "$(dirname '/var/lib/runos/kubernetes/pod-nat.nft')" && cat > '/var/lib/runos/kubernetes/pod-nat.nft.new' <<'RUNOS_EOF'
 table ip runos_pods
 delete table ip runos_pods
@@ -375,13 +378,13 @@ RUNOS_EOF
 chmod 0644 '/var/lib/runos/kubernetes/pod-nat.nft.new' && mv '/var/lib/runos/kubernetes/pod-nat.nft.new' '/var/lib/runos/kubernetes/pod-nat.nft'
 nft -f '/var/lib/runos/kubernetes/pod-nat.nft'
 
-# 49
+# 50
 echo PROGRESS_UPDATE:60%
 
-# 50
+# 51
 echo STATUS_UPDATE:CONFIGURING_SECRETS_ENCRYPTION
 
-# 51
+# 52
 install -d -m 0700 /etc/kubernetes/enc && { [ -s /etc/kubernetes/enc/key.txt ] || head -c 32 /dev/urandom | base64 > /etc/kubernetes/enc/key.txt; } && chmod 0600 /etc/kubernetes/enc/key.txt
 ENC_SECRET=$(tr -d '\n' < /etc/kubernetes/enc/key.txt)
 mkdir -p "$(dirname '/etc/kubernetes/enc/encryption-config.yaml')" && cat > '/etc/kubernetes/enc/encryption-config.yaml.new' <<RUNOS_EOF
@@ -398,7 +401,7 @@ resources:
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/enc/encryption-config.yaml.new' && mv '/etc/kubernetes/enc/encryption-config.yaml.new' '/etc/kubernetes/enc/encryption-config.yaml'
 
-# 52
+# 53
 mkdir -p "$(dirname '/etc/kubernetes/kubeadm/cluster.yaml')" && cat > '/etc/kubernetes/kubeadm/cluster.yaml.new' <<'RUNOS_EOF'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -439,13 +442,13 @@ etcd:
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/kubeadm/cluster.yaml.new' && mv '/etc/kubernetes/kubeadm/cluster.yaml.new' '/etc/kubernetes/kubeadm/cluster.yaml'
 
-# 53
+# 54
 for _ in $(seq 120); do curl -sk -o /dev/null --max-time 2 https://127.0.0.1:6446/; rc=$?; [ $rc -ne 7 ] && exit 0; sleep 1; done; echo 'the API load balancer on 127.0.0.1:6446 is not running (is the runos agent up and does nodeward know a control plane?)' >&2; exit 1
 
-# 54
+# 55
 echo STATUS_UPDATE:INITIALISING_CONTROL_PLANE
 
-# 55
+# 56
 mkdir -p "$(dirname '/etc/kubernetes/kubeadm/init.yaml')" && cat > '/etc/kubernetes/kubeadm/init.yaml.new' <<'RUNOS_EOF'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -497,28 +500,29 @@ etcd:
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/kubeadm/init.yaml.new' && mv '/etc/kubernetes/kubeadm/init.yaml.new' '/etc/kubernetes/kubeadm/init.yaml'
 
-# 56
+# 57
 if [ -f /etc/kubernetes/admin.conf ] && kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1; then echo 'kubeadm init: already done'; exit 0; fi
 if [ -e /etc/kubernetes/manifests/kube-apiserver.yaml ] || [ -e /etc/kubernetes/pki/ca.crt ]; then kubeadm reset -f >/dev/null 2>&1; rm -rf /var/lib/etcd/member; fi
 kubeadm init --config /etc/kubernetes/kubeadm/init.yaml
 
-# 57
+# 58
 install -d -m 0700 /root/.kube && install -m 0600 /etc/kubernetes/admin.conf /root/.kube/config
 
-# 58
+# 59
 if [ -f /etc/kubernetes/super-admin.conf ]; then install -d -m 0700 /etc/kubernetes/break-glass && mv /etc/kubernetes/super-admin.conf /etc/kubernetes/break-glass/; fi
 
-# 59
+# 60
 echo PROGRESS_UPDATE:90%
 
-# 60
+# 61
 echo STATUS_UPDATE:WAITING_FOR_NODE_READY
 
-# 61
+# 62
+for _ in $(seq 60); do kubectl --kubeconfig /etc/kubernetes/admin.conf get 'node/cp1' >/dev/null 2>&1 && break; sleep 2; done
 kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=condition=Ready 'node/cp1' --timeout=300s
 
-# 62
+# 63
 echo PROGRESS_UPDATE:100%
 
-# 63
+# 64
 echo STATUS_UPDATE:KUBERNETES_READY

@@ -357,6 +357,7 @@ echo PROGRESS_UPDATE:90%
 echo STATUS_UPDATE:WAITING_FOR_NODE_READY
 
 # 42
+for _ in $(seq 60); do kubectl --kubeconfig /etc/kubernetes/admin.conf get 'node/cp1' >/dev/null 2>&1 && break; sleep 2; done
 kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=condition=Ready 'node/cp1' --timeout=300s
 
 # 43

@@ -266,6 +266,7 @@ echo PROGRESS_UPDATE:90%
 echo STATUS_UPDATE:WAITING_FOR_NODE_READY
 
 # 37
+for _ in $(seq 60); do kubectl --kubeconfig /etc/kubernetes/kubelet.conf get 'node/w1' >/dev/null 2>&1 && break; sleep 2; done
 kubectl --kubeconfig /etc/kubernetes/kubelet.conf wait --for=condition=Ready 'node/w1' --timeout=300s
 
 # 38
