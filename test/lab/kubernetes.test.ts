@@ -189,6 +189,15 @@ describe("Kubernetes across NAT", { skip, timeout: 1_800_000 }, () => {
     });
   });
 
+  test("running the install again on a joined node succeeds and changes nothing (idempotent list)", async () => {
+    const before = await lab.kubectl("cp1", ["get", "node", "w1", "-o", "jsonpath={.metadata.uid}"]);
+    const again = await lab.runos("w1", ["install", "kubernetes"], 300_000);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stderr, /kubeadm join: already done|KUBERNETES READY/);
+    const after = await lab.kubectl("cp1", ["get", "node", "w1", "-o", "jsonpath={.metadata.uid}"]);
+    assert.equal(after.stdout, before.stdout, "the same Node object: w1 was not reset and re-joined");
+  });
+
   test("deleting cp2 in nodeward removes its etcd member first and drops it from every HAProxy", async () => {
     const cp2 = host("cp2");
     const deleted = await lab.nodewardCli<{ etcdMemberRemoved: boolean }>(["node", "delete", cp2.nid]);

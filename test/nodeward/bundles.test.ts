@@ -1,15 +1,17 @@
 // nodeward's bundle store and installer endpoint on real files: verified imports, nothing left
 // behind by a bad one, and only listed files served.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { classifyFailure } from "../../src/agent/install/classify.js";
 import { silentLogger } from "../../src/common/log.js";
 import { buildInstaller } from "../../src/nodeward/api/installer.js";
 import { BundleStore } from "../../src/nodeward/bundles/bundle-store.js";
+import { fetchVerified } from "../../src/nodeward/recipes/kubernetes/list.js";
+import { writeBundle } from "./helpers/bundle.js";
 import { tempDir } from "./helpers/nodeward.js";
-import { writeBundle } from "./kubernetes-orchestrator.test.js";
 
 describe("Kubernetes bundles", () => {
   let dir: { path: string; remove(): Promise<void> };
@@ -114,5 +116,57 @@ describe("Kubernetes bundles", () => {
       assert.ok([400, 404].includes(res.statusCode), `${url}: ${res.statusCode}`);
     }
     await app.close();
+  });
+});
+
+describe("a node's bundle download (the install list's own shell step, real sh and curl on loopback)", () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let app: ReturnType<typeof buildInstaller>;
+  let base = "";
+  before(async () => {
+    dir = await tempDir("bundle-fetch-");
+    const src = join(dir.path, "src");
+    await writeBundle(src);
+    const store = new BundleStore(join(dir.path, "data"));
+    await store.import(src);
+    app = buildInstaller({ bundles: store, log: silentLogger() });
+    base = `${await app.listen({ host: "127.0.0.1", port: 0 })}/bundles/v1.34.4`;
+  });
+  after(async () => {
+    await app.close();
+    await dir.remove();
+  });
+  // Asynchronous: the installer answering curl runs in this very process.
+  const run = (command: string) =>
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("close", (status) => resolve({ status, stderr }));
+    });
+
+  test("the right sum: the file lands; a second run fetches nothing", async () => {
+    const sum = (await new BundleStore(join(dir.path, "data")).manifest("v1.34.4")).files[
+      "bin/kubeadm"
+    ] as string;
+    const stage = join(dir.path, "stage-ok");
+    const first = await run(fetchVerified(base, "bin/kubeadm", sum, stage));
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(readFileSync(join(stage, "bin/kubeadm"), "utf8"), "bin/kubeadm");
+    await app.close(); // nothing to fetch from any more: the kept file must be enough
+    assert.equal((await run(fetchVerified(base, "bin/kubeadm", sum, stage))).status, 0);
+    app = buildInstaller({ bundles: new BundleStore(join(dir.path, "data")), log: silentLogger() });
+    base = `${await app.listen({ host: "127.0.0.1", port: Number(new URL(base).port) })}/bundles/v1.34.4`;
+  });
+
+  test("a wrong sum: exit 1 with runos' checksum message (NA_CHECKSUM), and nothing left in place", async () => {
+    const stage = join(dir.path, "stage-bad");
+    const result = await run(fetchVerified(base, "bin/kubelet", "f".repeat(64), stage));
+    assert.equal(result.status, 1);
+    assert.equal(classifyFailure("fetch", result.stderr).code, "NA_CHECKSUM");
+    assert.ok(!existsSync(join(stage, "bin/kubelet")));
+    assert.ok(!existsSync(join(stage, "bin/kubelet.part")));
   });
 });

@@ -2,55 +2,18 @@
 // control planes ask at once or nodeward restarts, waiting with a retry hint, join data from a
 // control plane's stream, control planes one at a time, and refusals of malformed join data.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { systemClock } from "../../src/common/clock.js";
 import { silentLogger } from "../../src/common/log.js";
-import { BundleStore, sha256Of } from "../../src/nodeward/bundles/bundle-store.js";
+import { BundleStore } from "../../src/nodeward/bundles/bundle-store.js";
 import { clusterIndices } from "../../src/nodeward/cluster/ipam.js";
 import type { InstructionAnswer } from "../../src/nodeward/hub/session.js";
 import { KubernetesOrchestrator } from "../../src/nodeward/kubernetes/orchestrator.js";
 import type { Repository } from "../../src/nodeward/store/repository.js";
 import { openSqliteRepository } from "../../src/nodeward/store/sqlite.js";
+import { writeBundle } from "./helpers/bundle.js";
 import { tempDir } from "./helpers/nodeward.js";
-
-const bundleFiles = [
-  "bin/kubeadm",
-  "bin/kubelet",
-  "bin/kubectl",
-  "bin/containerd",
-  "bin/containerd-shim-runc-v2",
-  "bin/ctr",
-  "bin/runc",
-  "bin/etcdctl",
-  "cni/bridge",
-  "cni/host-local",
-  "images/pause.tar",
-  "images/kube-apiserver.tar",
-  "images/kube-controller-manager.tar",
-  "images/kube-scheduler.tar",
-  "images/etcd.tar",
-];
-
-/** A tiny but complete bundle directory (every file's content is its own name). */
-export async function writeBundle(dir: string, version = "v1.34.4"): Promise<void> {
-  const files: Record<string, string> = {};
-  for (const f of bundleFiles) {
-    mkdirSync(join(dir, f, ".."), { recursive: true });
-    writeFileSync(join(dir, f), f);
-    files[f] = await sha256Of(join(dir, f));
-  }
-  writeFileSync(
-    join(dir, "bundle.json"),
-    JSON.stringify({
-      kubernetesVersion: version,
-      components: { etcd: "v3.6.5" },
-      images: ["registry.k8s.io/pause:3.10.1"],
-      files,
-    }),
-  );
-}
 
 const hash = `sha256:${"0a".repeat(32)}`;
 const encryptionKey = Buffer.alloc(32, 9).toString("base64");

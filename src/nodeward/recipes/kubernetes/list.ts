@@ -85,8 +85,14 @@ export function bundleFilesFor(role: KubernetesRole, files: Readonly<Record<stri
   return wanted;
 }
 
-function fetchVerified(baseUrl: string, file: string, sha256: string): string {
-  const dest = `${stateDir}/bundle/${file}`;
+/** One bundle file into `dir` (the staging dir on a node), checked against its sha256. */
+export function fetchVerified(
+  baseUrl: string,
+  file: string,
+  sha256: string,
+  dir = `${stateDir}/bundle`,
+): string {
+  const dest = `${dir}/${file}`;
   // A file already there with the right sum is kept; anything else is fetched again and checked
   // before it is moved into place, so a half download or a tampered file is never used.
   return [

@@ -1,0 +1,40 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256Of } from "../../../src/nodeward/bundles/bundle-store.js";
+
+const bundleFiles = [
+  "bin/kubeadm",
+  "bin/kubelet",
+  "bin/kubectl",
+  "bin/containerd",
+  "bin/containerd-shim-runc-v2",
+  "bin/ctr",
+  "bin/runc",
+  "bin/etcdctl",
+  "cni/bridge",
+  "cni/host-local",
+  "images/pause.tar",
+  "images/kube-apiserver.tar",
+  "images/kube-controller-manager.tar",
+  "images/kube-scheduler.tar",
+  "images/etcd.tar",
+];
+
+/** A tiny but complete bundle directory (every file's content is its own name). */
+export async function writeBundle(dir: string, version = "v1.34.4"): Promise<void> {
+  const files: Record<string, string> = {};
+  for (const f of bundleFiles) {
+    mkdirSync(join(dir, f, ".."), { recursive: true });
+    writeFileSync(join(dir, f), f);
+    files[f] = await sha256Of(join(dir, f));
+  }
+  writeFileSync(
+    join(dir, "bundle.json"),
+    JSON.stringify({
+      kubernetesVersion: version,
+      components: { etcd: "v3.6.5" },
+      images: ["registry.k8s.io/pause:3.10.1"],
+      files,
+    }),
+  );
+}
