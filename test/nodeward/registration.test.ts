@@ -47,6 +47,26 @@ describe("L1Sec Register", () => {
     assert.equal((await t.nw.store.listCertificates(res.nid)).length, 1);
   });
 
+  test("a token made for control planes enrols control planes; the default is a worker", async () => {
+    const cpGrant = await t.nw.createToken({ aid: "acct1", cluster: "c1", role: "control-plane" });
+    const workerGrant = await t.nw.createToken({ aid: "acct1", cluster: "c1" });
+    const roles: string[] = [];
+    for (const [i, grant] of [cpGrant, workerGrant].entries()) {
+      const { csrPem } = await generateNodeKeyAndCsr("ignored");
+      const res = await l1Client(t).register({
+        machineId: `m-role-${i}`,
+        aid: "acct1",
+        token: grant.token,
+        os: "debian-12",
+        csr: csrPem,
+        hostname: `r${i}`,
+      });
+      roles.push((await t.nw.store.getNode(res.nid))?.role ?? "");
+    }
+    assert.deepEqual(roles, ["control-plane", "worker"]);
+    await assert.rejects(t.nw.createToken({ aid: "acct1", cluster: "c1", role: "admin" as "worker" }));
+  });
+
   test("compat path (no CSR): the server makes a PKCS#1 RSA key and returns it", async () => {
     const grant = await t.nw.createToken({ aid: "acct1", cluster: "c1" });
     const res = await l1Client(t).register({

@@ -156,7 +156,8 @@ export function buildProgram(io: CliIo, outcome: Outcome): Command {
       .addOption(
         new Option("--ttl <duration>", "how long the token is valid").default("1h").argParser(duration),
       )
-      .option("--uses <n>", "how many registrations it allows", "1"),
+      .option("--uses <n>", "how many registrations it allows", "1")
+      .option("--role <role>", "control-plane or worker: the role of nodes enrolled with it", "worker"),
   ).action(run(async (opts) => tokenCreate(opts, await api(opts))));
 
   const node = program.command("node").description("registered nodes");

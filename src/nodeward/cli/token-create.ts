@@ -10,6 +10,7 @@ export interface TokenCreateOptions {
   cluster: string;
   ttl: string;
   uses: string;
+  role?: string;
 }
 
 /** `nodeward token create`: a one-time (or n-time) enrolment token and the line to run on the node. */
@@ -23,6 +24,7 @@ export async function tokenCreate(options: TokenCreateOptions, api: ApiClient): 
     cluster: options.cluster,
     ttlSeconds,
     uses,
+    role: options.role ?? "worker",
   });
   const human = [
     fields([

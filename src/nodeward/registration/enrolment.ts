@@ -80,6 +80,7 @@ export async function enrolNode(deps: EnrolmentDeps, raw: EnrolRequest): Promise
       hostname: request.hostname,
       createdAt: now,
     });
+    if (verdict.token.role === "control-plane") await tx.setRole(nid, "control-plane");
     // Overlay address, in the same transaction: concurrent registrations never share one.
     const idx = await tx.assignClusterIndex(request.aid, verdict.token.cluster, clusterIndices);
     await tx.setOverlayIp(

@@ -21,6 +21,7 @@ export const TokenRequest = z.object({
     .max(365 * 24 * 3600)
     .default(3600),
   uses: z.number().int().positive().max(100_000).default(1),
+  role: z.enum(["control-plane", "worker"]).default("worker"),
 });
 export type TokenRequest = z.infer<typeof TokenRequest>;
 
@@ -53,6 +54,7 @@ export async function issueToken(
       expiresAt,
       usesLeft: request.uses,
       createdAt: now,
+      role: request.role,
     });
   });
   return { token, aid: request.aid, cluster: request.cluster, expiresAt, uses: request.uses };

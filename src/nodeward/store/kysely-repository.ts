@@ -47,6 +47,7 @@ export class KyselyRepository implements Repository {
         expires_at: iso(token.expiresAt),
         uses_left: token.usesLeft,
         created_at: iso(token.createdAt),
+        role: token.role ?? "worker",
       })
       .execute();
   }
@@ -65,6 +66,7 @@ export class KyselyRepository implements Repository {
       expiresAt: ms(row.expires_at),
       usesLeft: row.uses_left,
       createdAt: ms(row.created_at),
+      role: row.role === "control-plane" ? "control-plane" : "worker",
     };
   }
 

@@ -161,6 +161,11 @@ function kubernetes(): Migration {
         .addPrimaryKeyConstraint("kubernetes_clusters_pk", ["aid", "cluster"])
         .execute();
       await db.schema.alterTable("nodes").addColumn("pod_cidr", "text").execute();
+      // The role a node enrolled with this token gets (a control-plane machine needs no second step).
+      await db.schema
+        .alterTable("tokens")
+        .addColumn("role", "text", (c) => c.notNull().defaultTo("worker"))
+        .execute();
     },
   };
 }

@@ -83,6 +83,8 @@ export interface TokenRecord {
   expiresAt: number;
   usesLeft: number;
   createdAt: number;
+  /** The role a node enrolled with it gets; worker when absent. */
+  role?: NodeRole;
 }
 
 export interface ClusterRecord {

@@ -41,6 +41,7 @@ export interface TokensTable {
   expires_at: string;
   uses_left: number;
   created_at: string;
+  role: Generated<string>;
 }
 
 export interface ClustersTable {
