@@ -59,6 +59,29 @@ build() { # $1 = module dir, $2 = output path, $3 = package, rest = extra go bui
   progress "$(basename "$dest"): done ($(du -h "$dest" | cut -f1))"
 }
 
+# A wrapper module at DIR that requires MODULE@VERSION and imports PKG... from a tools.go (a module
+# with replace or exclude directives cannot be built with `go install pkg@version`). Once per DIR.
+tools_module() { # $1 = dir, $2 = module@version, rest = packages
+  local dir=$1 module=$2
+  shift 2
+  mkdir -p "$dir"
+  [ -f "$dir/.ready" ] && return
+  progress "resolving $module"
+  (
+    cd "$dir"
+    rm -f go.mod go.sum
+    go mod init "lab.local/$(basename "$dir")" >/dev/null 2>&1
+    {
+      printf '//go:build tools\n\npackage tools\n\nimport (\n'
+      printf '\t_ "%s"\n' "$@"
+      printf ')\n'
+    } >tools.go
+    go get "$module" >/dev/null
+    go mod tidy >/dev/null
+  )
+  touch "$dir/.ready"
+}
+
 # --- Kubernetes: a wrapper module that replaces every staging module with its published tag.
 k8s_mod="$work/k8s"
 mkdir -p "$k8s_mod"
@@ -145,29 +168,10 @@ build "$etcd_mod" "$out/bin/etcdctl" ./etcdctl -ldflags "-s -w"
 
 # --- containerd (its go.mod has exclude directives, so a wrapper module too).
 ctrd_mod="$work/containerd"
-mkdir -p "$ctrd_mod"
-if [ ! -f "$ctrd_mod/.ready" ]; then
-  progress "resolving github.com/containerd/containerd/v2@$CONTAINERD_VERSION"
-  (
-    cd "$ctrd_mod"
-    rm -f go.mod go.sum
-    go mod init lab.local/containerdbins >/dev/null 2>&1
-    cat >tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "github.com/containerd/containerd/v2/cmd/containerd"
-	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"
-	_ "github.com/containerd/containerd/v2/cmd/ctr"
-)
-GO
-    go get "github.com/containerd/containerd/v2@$CONTAINERD_VERSION" >/dev/null 2>&1
-    go mod tidy >/dev/null
-  )
-  touch "$ctrd_mod/.ready"
-fi
+tools_module "$ctrd_mod" "github.com/containerd/containerd/v2@$CONTAINERD_VERSION" \
+  github.com/containerd/containerd/v2/cmd/containerd \
+  github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+  github.com/containerd/containerd/v2/cmd/ctr
 ctrd_ldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
 for cmd in containerd containerd-shim-runc-v2 ctr; do
   build "$ctrd_mod" "$out/bin/$cmd" "github.com/containerd/containerd/v2/cmd/$cmd" \
@@ -176,25 +180,7 @@ done
 
 # --- runc needs cgo (nsenter); linked statically so the bundle runs on any glibc.
 runc_mod="$work/runc"
-mkdir -p "$runc_mod"
-if [ ! -f "$runc_mod/.ready" ]; then
-  progress "resolving github.com/opencontainers/runc@$RUNC_VERSION"
-  (
-    cd "$runc_mod"
-    rm -f go.mod go.sum
-    go mod init lab.local/runcbin >/dev/null 2>&1
-    cat >tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import _ "github.com/opencontainers/runc"
-GO
-    go get "github.com/opencontainers/runc@$RUNC_VERSION" >/dev/null 2>&1
-    go mod tidy >/dev/null
-  )
-  touch "$runc_mod/.ready"
-fi
+tools_module "$runc_mod" "github.com/opencontainers/runc@$RUNC_VERSION" github.com/opencontainers/runc
 # seccomp: containerd gives every sandbox the runtime/default profile (static libseccomp.a from
 # Debian's libseccomp-dev).
 CGO_ENABLED=1 build "$runc_mod" "$out/bin/runc" github.com/opencontainers/runc \
@@ -202,30 +188,10 @@ CGO_ENABLED=1 build "$runc_mod" "$out/bin/runc" github.com/opencontainers/runc \
 
 # --- CNI plugins (no replace directives: plain module versions).
 cni_mod="$work/cni"
-mkdir -p "$cni_mod"
-if [ ! -f "$cni_mod/.ready" ]; then
-  (
-    cd "$cni_mod"
-    rm -f go.mod go.sum
-    go mod init lab.local/cnibins >/dev/null 2>&1
-    go get "github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" >/dev/null 2>&1
-    cat >tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "github.com/containernetworking/plugins/plugins/ipam/host-local"
-	_ "github.com/containernetworking/plugins/plugins/main/bridge"
-	_ "github.com/containernetworking/plugins/plugins/main/loopback"
-	_ "github.com/containernetworking/plugins/plugins/meta/portmap"
-)
-GO
-    go mod tidy >/dev/null
-  )
-  touch "$cni_mod/.ready"
-fi
-for p in ipam/host-local main/bridge main/loopback meta/portmap; do
+cni_plugins=(ipam/host-local main/bridge main/loopback meta/portmap)
+tools_module "$cni_mod" "github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" \
+  "${cni_plugins[@]/#/github.com/containernetworking/plugins/plugins/}"
+for p in "${cni_plugins[@]}"; do
   build "$cni_mod" "$out/cni/$(basename "$p")" "github.com/containernetworking/plugins/plugins/$p" -ldflags "-s -w"
 done
 

@@ -1,24 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256Of } from "../../../src/nodeward/bundles/bundle-store.js";
+import { controlPlaneBundleFiles, nodeBundleFiles } from "../../../src/nodeward/recipes/kubernetes/list.js";
 
-const bundleFiles = [
-  "bin/kubeadm",
-  "bin/kubelet",
-  "bin/kubectl",
-  "bin/containerd",
-  "bin/containerd-shim-runc-v2",
-  "bin/ctr",
-  "bin/runc",
-  "bin/etcdctl",
-  "cni/bridge",
-  "cni/host-local",
-  "images/pause.tar",
-  "images/kube-apiserver.tar",
-  "images/kube-controller-manager.tar",
-  "images/kube-scheduler.tar",
-  "images/etcd.tar",
-];
+const bundleFiles = [...nodeBundleFiles, ...controlPlaneBundleFiles, "cni/bridge", "cni/host-local"];
 
 /** A tiny but complete bundle directory (every file's content is its own name). */
 export async function writeBundle(dir: string, version = "v1.34.4"): Promise<void> {

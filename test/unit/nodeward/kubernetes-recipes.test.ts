@@ -4,8 +4,10 @@ import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import {
   bundleFilesFor,
+  controlPlaneBundleFiles,
   type KubernetesListInput,
   kubernetesInstallCommands,
+  nodeBundleFiles,
 } from "../../../src/nodeward/recipes/kubernetes/list.js";
 import { podCidrOf } from "../../../src/nodeward/recipes/kubernetes/network.js";
 import { golden } from "../../support/golden.js";
@@ -13,23 +15,12 @@ import { golden } from "../../support/golden.js";
 const sum = (c: string) => c.repeat(64);
 const files: Record<string, string> = {};
 for (const [i, f] of [
-  "bin/kubeadm",
-  "bin/kubelet",
-  "bin/kubectl",
-  "bin/containerd",
-  "bin/containerd-shim-runc-v2",
-  "bin/ctr",
-  "bin/runc",
-  "bin/etcdctl",
+  ...nodeBundleFiles,
+  ...controlPlaneBundleFiles,
   "cni/bridge",
   "cni/host-local",
   "cni/loopback",
   "cni/portmap",
-  "images/pause.tar",
-  "images/kube-apiserver.tar",
-  "images/kube-controller-manager.tar",
-  "images/kube-scheduler.tar",
-  "images/etcd.tar",
 ].entries())
   files[f] = sum("0123456789abcdef"[i % 16] as string);
 

@@ -52,25 +52,30 @@ export const stateDir = "/var/lib/runos/kubernetes";
 const binDir = "/usr/local/bin";
 const cniBinDir = "/opt/cni/bin";
 
+/** What every node takes from a bundle (plus its cni/ plugins). */
+export const nodeBundleFiles: readonly string[] = [
+  "bin/kubeadm",
+  "bin/kubelet",
+  "bin/kubectl",
+  "bin/containerd",
+  "bin/containerd-shim-runc-v2",
+  "bin/ctr",
+  "bin/runc",
+  "images/pause.tar",
+];
+/** What control planes take on top. */
+export const controlPlaneBundleFiles: readonly string[] = [
+  "bin/etcdctl",
+  "images/kube-apiserver.tar",
+  "images/kube-controller-manager.tar",
+  "images/kube-scheduler.tar",
+  "images/etcd.tar",
+];
+
 /** The files a node of this role takes from the bundle. */
 export function bundleFilesFor(role: KubernetesRole, files: Readonly<Record<string, string>>): string[] {
-  const common = [
-    "bin/kubeadm",
-    "bin/kubelet",
-    "bin/kubectl",
-    "bin/containerd",
-    "bin/containerd-shim-runc-v2",
-    "bin/ctr",
-    "bin/runc",
-    "images/pause.tar",
-  ];
-  const controlPlane = [
-    "bin/etcdctl",
-    "images/kube-apiserver.tar",
-    "images/kube-controller-manager.tar",
-    "images/kube-scheduler.tar",
-    "images/etcd.tar",
-  ];
+  const common = nodeBundleFiles;
+  const controlPlane = controlPlaneBundleFiles;
   const wanted = [
     ...common,
     ...(role === "worker" ? [] : controlPlane),

@@ -74,7 +74,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 12
-f='/var/lib/runos/kubernetes/bundle/images/pause.tar'; sum='cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
+f='/var/lib/runos/kubernetes/bundle/images/pause.tar'; sum='7777777777777777777777777777777777777777777777777777777777777777'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/pause.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -83,7 +83,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 13
-f='/var/lib/runos/kubernetes/bundle/bin/etcdctl'; sum='7777777777777777777777777777777777777777777777777777777777777777'
+f='/var/lib/runos/kubernetes/bundle/bin/etcdctl'; sum='8888888888888888888888888888888888888888888888888888888888888888'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/etcdctl'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -92,7 +92,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 14
-f='/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'; sum='dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
+f='/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'; sum='9999999999999999999999999999999999999999999999999999999999999999'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-apiserver.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -101,7 +101,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 15
-f='/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'; sum='eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'
+f='/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'; sum='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-controller-manager.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -110,7 +110,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 16
-f='/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'; sum='ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+f='/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'; sum='bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-scheduler.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -119,7 +119,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 17
-f='/var/lib/runos/kubernetes/bundle/images/etcd.tar'; sum='0000000000000000000000000000000000000000000000000000000000000000'
+f='/var/lib/runos/kubernetes/bundle/images/etcd.tar'; sum='cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/etcd.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -128,7 +128,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 18
-f='/var/lib/runos/kubernetes/bundle/cni/bridge'; sum='8888888888888888888888888888888888888888888888888888888888888888'
+f='/var/lib/runos/kubernetes/bundle/cni/bridge'; sum='dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/bridge'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -137,7 +137,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 19
-f='/var/lib/runos/kubernetes/bundle/cni/host-local'; sum='9999999999999999999999999999999999999999999999999999999999999999'
+f='/var/lib/runos/kubernetes/bundle/cni/host-local'; sum='eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/host-local'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -146,7 +146,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 20
-f='/var/lib/runos/kubernetes/bundle/cni/loopback'; sum='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+f='/var/lib/runos/kubernetes/bundle/cni/loopback'; sum='ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/loopback'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -155,7 +155,7 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 21
-f='/var/lib/runos/kubernetes/bundle/cni/portmap'; sum='bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+f='/var/lib/runos/kubernetes/bundle/cni/portmap'; sum='0000000000000000000000000000000000000000000000000000000000000000'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/portmap'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
