@@ -24,12 +24,14 @@ describe("Kubernetes bootstrap orchestration", () => {
   let answers: Map<string, (asCp: boolean) => InstructionAnswer>;
   let requests: { nid: string; type: string; payload: unknown }[];
   const connected = new Set<string>();
+  const original = new Set<string>();
 
   const orchestrator = () =>
     new KubernetesOrchestrator({
       store,
       hub: {
-        get: (nid) => (connected.has(nid) ? {} : undefined),
+        get: (nid) =>
+          connected.has(nid) ? { capabilities: original.has(nid) ? [] : ["kubernetes-lists"] } : undefined,
         request: async (nid, type, payload) => {
           requests.push({ nid, type, payload });
           const answer = answers.get(nid);
@@ -92,6 +94,17 @@ describe("Kubernetes bootstrap orchestration", () => {
     answers = new Map();
     requests = [];
     connected.clear();
+    original.clear();
+  });
+
+  test("an original agent (no kubernetes-lists capability) gets systemctl, ours gets runos service", async () => {
+    const a = await addNode("cp-a", "control-plane");
+    connected.add(a);
+    assert.match(await commandsOf(orchestrator(), a), /runos service start kubelet/);
+    original.add(a);
+    const text = await commandsOf(orchestrator(), a);
+    assert.match(text, /systemctl daemon-reload && systemctl enable kubelet && systemctl start kubelet/);
+    assert.doesNotMatch(text, /runos service|--kubernetes/);
   });
 
   test("two control planes asking at once: exactly one gets kubeadm init, the other waits", async () => {

@@ -26,6 +26,8 @@ export const agentCapabilities = [
   "wg1-users",
   "peers-delta",
   "cp-endpoints-push",
+  // nodeward's Kubernetes lists may call `runos service` and `runos preflight --kubernetes`.
+  "kubernetes-lists",
 ];
 
 export interface ConnectionOptions {

@@ -20,7 +20,7 @@ import type { KubernetesClusterRecord, NodeRecord, Repository } from "../store/r
 export interface KubernetesDeps {
   store: Repository;
   hub: {
-    get(nid: string): unknown;
+    get(nid: string): { capabilities?: readonly string[] } | undefined;
     request(nid: string, type: string, payload: unknown, timeoutMs: number): Promise<InstructionAnswer>;
   };
   bundles: BundleStore;
@@ -137,10 +137,17 @@ export class KubernetesOrchestrator {
       airGapped: source.package.kind === "bundle",
       patchDir,
       source: source.package,
+      agent: this.agentKind(nid),
     };
     if (role === "init") return kubernetesInstallCommands(input);
     const join = await this.joinData(node, role === "control-plane");
     return kubernetesInstallCommands({ ...input, join: join.join, encryptionKey: join.encryptionKey });
+  }
+
+  /** An open stream without our capability is the original agent; its lists use systemctl. */
+  private agentKind(nid: string): "runos" | "original" {
+    const session = this.deps.hub.get(nid);
+    return session && !(session.capabilities ?? []).includes("kubernetes-lists") ? "original" : "runos";
   }
 
   /** UpdateStatus from a node: KUBERNETES_READY moves the cluster on; a failure frees the join slot. */

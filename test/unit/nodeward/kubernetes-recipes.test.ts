@@ -60,6 +60,15 @@ const lists: Record<string, KubernetesListInput> = {
     join,
   },
   "init-online": { ...base, airGapped: false, source: { kind: "online" } },
+  "worker-bundle-original-agent": {
+    ...base,
+    role: "worker",
+    nodeName: "w1",
+    nodeIp: "172.24.1.3",
+    podCidr: "10.244.3.0/24",
+    join,
+    agent: "original",
+  },
   "worker-online": {
     ...base,
     role: "worker",

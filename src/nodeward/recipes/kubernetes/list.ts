@@ -42,6 +42,11 @@ export interface KubernetesListInput extends NodeConfigInput {
   join?: JoinData;
   /** Joining control planes: the cluster's secrets-encryption key (base64 of 32 bytes). */
   encryptionKey?: string;
+  /**
+   * `runos`: the agent has `runos service` and `runos preflight --kubernetes` (capability
+   * `kubernetes-lists`). `original`: the original agent, whose machines run systemd.
+   */
+  agent?: "runos" | "original";
 }
 
 const strict = (command: string): InstallCommand => ({ command, ignoreFailure: false });
@@ -162,6 +167,13 @@ function packagesOnline(input: KubernetesListInput): InstallCommand[] {
   ];
 }
 
+/** Starts or restarts a unit: through `runos service` (systemd or not), or systemctl for the original agent. */
+function service(input: KubernetesListInput, verb: "start" | "restart", name: string): string {
+  if (input.agent === "original")
+    return `systemctl daemon-reload && systemctl enable ${name} && systemctl ${verb} ${name}`;
+  return `runos service ${verb} ${name}`;
+}
+
 /** The host facts the configs depend on, as shell variables set at the start of a command. */
 const cgroupDriverFact =
   "if [ -d /run/systemd/system ]; then CGROUP_DRIVER=systemd; else CGROUP_DRIVER=cgroupfs; fi";
@@ -194,7 +206,11 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
       : [];
   const commands: InstallCommand[] = [
     status("CHECKING_NODE"),
-    strict(`runos preflight --kubernetes --role ${input.role === "worker" ? "worker" : "control-plane"}`),
+    strict(
+      input.agent === "original"
+        ? "runos preflight"
+        : `runos preflight --kubernetes --role ${input.role === "worker" ? "worker" : "control-plane"}`,
+    ),
     progress(5),
     // A bundle is fetched and verified first: a bad file stops the list before the host changes.
     ...(input.source.kind === "bundle"
@@ -222,8 +238,8 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     strict(writeFile("/etc/systemd/system/containerd.service", containerdUnit())),
     strict(
       `${containerdFacts}\n${writeFile("/etc/containerd/config.toml.wanted", containerdConfig(input.pauseImage), { vars: ["RESTRICT_OOM", "SYSTEMD_CGROUP"] })}\n` +
-        "if cmp -s /etc/containerd/config.toml.wanted /etc/containerd/config.toml; then rm -f /etc/containerd/config.toml.wanted; runos service start containerd;" +
-        " else mv /etc/containerd/config.toml.wanted /etc/containerd/config.toml && runos service restart containerd; fi",
+        `if cmp -s /etc/containerd/config.toml.wanted /etc/containerd/config.toml; then rm -f /etc/containerd/config.toml.wanted; ${service(input, "start", "containerd")};` +
+        ` else mv /etc/containerd/config.toml.wanted /etc/containerd/config.toml && ${service(input, "restart", "containerd")}; fi`,
     ),
     strict(
       "for _ in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; echo 'containerd did not answer on /run/containerd/containerd.sock within 60 s' >&2; exit 1",
@@ -238,7 +254,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     strict(writeFile("/etc/systemd/system/kubelet.service", kubeletUnit())),
     strict(writeFile("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", kubeletDropIn())),
     // Until kubeadm writes its config the kubelet exits at once and is restarted: expected.
-    strict("runos service start kubelet"),
+    strict(service(input, "start", "kubelet")),
     strict(
       `${cgroupDriverFact}\n${writeFile(`${input.patchDir}/kubeletconfiguration0runos+merge.yaml`, kubeletPatch(), { vars: ["CGROUP_DRIVER"] })}`,
     ),
