@@ -14,6 +14,8 @@ export interface CheckResult {
 export interface PreflightOptions {
   kubernetes: boolean;
   role: "control-plane" | "worker";
+  /** The control plane this node talks to (from config or --server); network checks need it. */
+  server?: { host: string; l1Port: number; l2Port: number };
 }
 
 export interface Check {
@@ -24,7 +26,7 @@ export interface Check {
     host: PreflightHost,
     options: PreflightOptions,
     ours: boolean,
-  ): Omit<CheckResult, "name"> | Omit<CheckResult, "name">[];
+  ): Omit<CheckResult, "name"> | Promise<Omit<CheckResult, "name">>;
 }
 
 const pass = (message: string) => ({ status: "pass" as const, message });
@@ -321,6 +323,33 @@ export const checks: Check[] = [
             "NA_PERMISSION",
             "nothing to do, or run on a full VM",
           );
+    },
+  },
+  {
+    name: "nodeward-reachable",
+    async run(host, options) {
+      const server = options.server;
+      if (!server?.host) return pass("no control plane configured yet (give --server to check it)");
+      const address = await host.resolve(server.host);
+      if (!address)
+        return block(
+          `${server.host} does not resolve`,
+          "NA_NET_UNREACH",
+          "check /etc/resolv.conf or use the control plane's IP address",
+        );
+      const results = await Promise.all(
+        [server.l1Port, server.l2Port].map(
+          async (port) => [port, await host.connect(address, port, 8_000)] as const,
+        ),
+      );
+      const failed = results.filter(([, why]) => why !== "ok");
+      return failed.length
+        ? block(
+            `${server.host} (${address}): ${failed.map(([port, why]) => `TCP ${port} ${why}`).join(", ")}`,
+            "NA_UNREACHABLE",
+            `allow outbound TCP ${server.l1Port} and ${server.l2Port} to the control plane (nc -vz ${server.host} ${server.l2Port})`,
+          )
+        : pass(`${server.host} (${address}) answers on TCP ${server.l1Port} and ${server.l2Port}`);
     },
   },
 ];

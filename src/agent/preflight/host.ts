@@ -1,4 +1,6 @@
+import { lookup } from "node:dns/promises";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync } from "node:fs";
+import { createConnection, isIP } from "node:net";
 import { cpus, networkInterfaces, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
 import type { Paths } from "../host/paths.js";
@@ -17,6 +19,10 @@ export interface PreflightHost {
   cpuCount(): number;
   memoryBytes(): number;
   freeBytes(path: string): number | undefined;
+  /** DNS lookup of a host name (an IP literal resolves to itself). */
+  resolve(host: string): Promise<string | undefined>;
+  /** A TCP connect within the timeout: "ok", or why not ("refused", "timed out", the error). */
+  connect(host: string, port: number, timeoutMs: number): Promise<string>;
 }
 
 export function createPreflightHost(paths: Paths): PreflightHost {
@@ -84,6 +90,28 @@ export function createPreflightHost(paths: Paths): PreflightHost {
     },
     cpuCount: () => cpus().length,
     memoryBytes: () => totalmem(),
+    async resolve(host) {
+      if (isIP(host)) return host;
+      try {
+        return (await lookup(host)).address;
+      } catch {
+        return undefined;
+      }
+    },
+    connect(host, port, timeoutMs) {
+      return new Promise((done) => {
+        const socket = createConnection({ host, port });
+        const finish = (why: string) => {
+          socket.destroy();
+          done(why);
+        };
+        socket.setTimeout(timeoutMs, () => finish("timed out"));
+        socket.once("connect", () => finish("ok"));
+        socket.once("error", (err: NodeJS.ErrnoException) =>
+          finish(err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message)),
+        );
+      });
+    },
     freeBytes(path) {
       try {
         const s = statfsSync(at(path));

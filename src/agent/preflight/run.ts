@@ -15,14 +15,14 @@ export interface PreflightReport {
 }
 
 /** Runs every applicable check (collect-all: a block never stops the others). */
-export function runPreflight(host: PreflightHost, options: PreflightOptions): PreflightReport {
+export async function runPreflight(host: PreflightHost, options: PreflightOptions): Promise<PreflightReport> {
   const ours = host.exists(installMarker);
   const results: CheckResult[] = [];
   for (const check of checks) {
     if (check.kubernetes && !options.kubernetes) continue;
-    let outcome: ReturnType<typeof check.run>;
+    let outcome: Awaited<ReturnType<typeof check.run>>;
     try {
-      outcome = check.run(host, options, ours);
+      outcome = await check.run(host, options, ours);
     } catch (err) {
       outcome = {
         status: "warn",
@@ -31,7 +31,7 @@ export function runPreflight(host: PreflightHost, options: PreflightOptions): Pr
         remedy: "report this",
       };
     }
-    for (const o of Array.isArray(outcome) ? outcome : [outcome]) results.push({ name: check.name, ...o });
+    results.push({ name: check.name, ...outcome });
   }
   const blocks = results.filter((r) => r.status === "block").length;
   const warnings = results.filter((r) => r.status === "warn").length;

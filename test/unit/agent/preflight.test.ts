@@ -35,6 +35,8 @@ function fakeHost(
     cpuCount: () => 2,
     memoryBytes: () => 4 * 1024 ** 3,
     freeBytes: () => 50 * 1024 ** 3,
+    resolve: async (h) => (h === "nodeward" ? "198.18.0.10" : undefined),
+    connect: async (_h, port) => (port === 9192 ? "ok" : port === 9191 ? "ok" : "refused"),
     ...over,
   };
 }
@@ -42,14 +44,14 @@ function fakeHost(
 const cp = { kubernetes: true, role: "control-plane" as const };
 
 describe("runos preflight", () => {
-  test("a healthy machine passes every check", () => {
-    const report = runPreflight(fakeHost(), cp);
+  test("a healthy machine passes every check", async () => {
+    const report = await runPreflight(fakeHost(), cp);
     assert.equal(report.ok, true, renderReport(report));
     assert.equal(report.warnings, 0);
   });
 
-  test("every failure is reported, not just the first, each with a code and a remedy", () => {
-    const report = runPreflight(
+  test("every failure is reported, not just the first, each with a code and a remedy", async () => {
+    const report = await runPreflight(
       fakeHost({
         euid: () => 1000,
         cpuCount: () => 1,
@@ -76,30 +78,30 @@ describe("runos preflight", () => {
     assert.match(renderReport(report), /7 blocking issue\(s\)/);
   });
 
-  test("a worker needs one CPU and only port 10250", () => {
-    const report = runPreflight(fakeHost({ cpuCount: () => 1, ports: [6443] }), {
+  test("a worker needs one CPU and only port 10250", async () => {
+    const report = await runPreflight(fakeHost({ cpuCount: () => 1, ports: [6443] }), {
       kubernetes: true,
       role: "worker",
     });
     assert.equal(report.ok, true, renderReport(report));
   });
 
-  test("re-running after a partial install: its own ports and files are not leftovers", () => {
-    const report = runPreflight(
+  test("re-running after a partial install: its own ports and files are not leftovers", async () => {
+    const report = await runPreflight(
       fakeHost({ ports: [6443, 10250], files: { [installMarker]: "x", "/etc/kubernetes/admin.conf": "x" } }),
       cp,
     );
     assert.equal(report.ok, true, renderReport(report));
   });
 
-  test("cgroup v1 and a missing CAP_SYS_RESOURCE only warn", () => {
+  test("cgroup v1 and a missing CAP_SYS_RESOURCE only warn", async () => {
     const host = fakeHost({ files: { "/proc/self/status": "CapBnd:\t000001fffeffffff\n" } });
     const v1: PreflightHost = {
       ...host,
       exists: (p) =>
         p === "/sys/fs/cgroup/cgroup.controllers" ? false : p.startsWith("/sys/fs/cgroup/") || host.exists(p),
     };
-    const report = runPreflight(v1, cp);
+    const report = await runPreflight(v1, cp);
     assert.equal(report.ok, true);
     assert.deepEqual(
       report.results.filter((r) => r.status === "warn").map((r) => r.name),
@@ -107,20 +109,36 @@ describe("runos preflight", () => {
     );
   });
 
-  test("without --kubernetes only the machine checks run", () => {
-    const report = runPreflight(fakeHost({ cpuCount: () => 1 }), { kubernetes: false, role: "worker" });
+  test("without --kubernetes only the machine checks run", async () => {
+    const report = await runPreflight(fakeHost({ cpuCount: () => 1 }), { kubernetes: false, role: "worker" });
     assert.deepEqual(
       report.results.map((r) => r.name),
-      ["root", "hostname", "machine-id"],
+      ["root", "hostname", "machine-id", "nodeward-reachable"],
     );
   });
 
-  test("the install classifier takes preflight's own code, cause and remedy", () => {
-    const report = runPreflight(fakeHost({ ports: [2379] }), cp);
+  test("the install classifier takes preflight's own code, cause and remedy", async () => {
+    const report = await runPreflight(fakeHost({ ports: [2379] }), cp);
     const c = classifyFailure("runos preflight --kubernetes", renderReport(report));
     assert.equal(c.code, "NA_CONFLICT");
     assert.match(c.cause, /ports: TCP port\(s\) 2379 in use/);
     assert.match(c.remedy, /ss -ltnp/);
+  });
+
+  test("nodeward unreachable: names the host, the address and each port's failure", async () => {
+    const server = { host: "nodeward", l1Port: 9191, l2Port: 9192 };
+    const ok = await runPreflight(fakeHost(), { ...cp, server });
+    assert.equal(ok.results.find((r) => r.name === "nodeward-reachable")?.status, "pass");
+    const refused = await runPreflight(
+      fakeHost({ connect: async (_h, p) => (p === 9192 ? "timed out" : "ok") }),
+      { ...cp, server },
+    );
+    const check = refused.results.find((r) => r.name === "nodeward-reachable");
+    assert.equal(check?.status, "block");
+    assert.equal(check?.code, "NA_UNREACHABLE");
+    assert.match(check?.message ?? "", /198\.18\.0\.10\): TCP 9192 timed out/);
+    const unknown = await runPreflight(fakeHost(), { ...cp, server: { ...server, host: "nowhere" } });
+    assert.equal(unknown.results.find((r) => r.name === "nodeward-reachable")?.code, "NA_NET_UNREACH");
   });
 
   test("the classifier knows a bundle checksum mismatch and an unreachable API load balancer", () => {
