@@ -26,7 +26,7 @@ if [ -f "$out/bundle.json" ] && [ -f "$out/lab/netcheck.tar" ]; then
   exit 0
 fi
 
-for pkg in libseccomp-dev gcc libc6-dev; do
+for pkg in libseccomp-dev gcc libc6-dev nftables; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing_pkgs+=" $pkg"
 done
 if [ -n "${missing_pkgs:-}" ]; then
@@ -232,8 +232,17 @@ for ref in $images; do
   name=${name%%:*}
   dest="$out/images/$name.tar"
   [ -f "$dest" ] && continue
+  extra=()
   case $name in
-    kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy) bins=("$out/bin/$name") ;;
+    kube-apiserver | kube-controller-manager | kube-scheduler) bins=("$out/bin/$name") ;;
+    kube-proxy)
+      # nftables mode runs the nft tool: Debian's, with every library it links and its loader.
+      bins=("$out/bin/$name")
+      extra=(-file /usr/sbin/nft=/usr/sbin/nft -file /etc/protocols=/etc/protocols)
+      for lib in $(ldd /usr/sbin/nft | awk '/=> \// {print $3} $1 ~ /^\/lib64\// {print $1}'); do
+        extra+=(-file "$lib=$lib")
+      done
+      ;;
     etcd) bins=("$out/bin/etcd" "$out/bin/etcdctl") ;;
     pause) bins=("$work/bin/pause") ;;
     coredns)
@@ -246,7 +255,7 @@ for ref in $images; do
       ;;
   esac
   progress "image $ref"
-  "$work/bin/imagebuild" -ref "$ref" -out "$dest.tmp" "${bins[@]}"
+  "$work/bin/imagebuild" -ref "$ref" -out "$dest.tmp" "${extra[@]}" "${bins[@]}"
   mv "$dest.tmp" "$dest"
 done
 

@@ -57,6 +57,29 @@ describe("runos service (no systemd)", () => {
     await assert.rejects(manager.start("../etc"), /invalid service name/);
   });
 
+  test("ConditionPathExists holds it back; its file going away stops it; a changed EnvironmentFile restarts it", async () => {
+    const gated = join(root, "gated-starts");
+    writeFileSync(
+      join(root, "etc/systemd/system/gated.service"),
+      `[Unit]\nConditionPathExists=/etc/gate\n[Service]\nEnvironmentFile=-/etc/gate\nExecStart=/bin/sh -c "echo $MODE >> ${gated}; exec sleep 60"\nRestart=always\nRestartSec=0.2\n`,
+    );
+    const state = await manager.start("gated");
+    const supervisor = state.pid as number;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(existsSync(gated), false, "not started while /etc/gate is missing");
+    writeFileSync(join(root, "etc/gate"), "MODE=one\n");
+    await until(
+      "it starts once the condition holds",
+      () => existsSync(gated) && readFileSync(gated, "utf8") === "one\n",
+    );
+    writeFileSync(join(root, "etc/gate"), "MODE=two\n");
+    await until("it restarts with the new environment", () => readFileSync(gated, "utf8") === "one\ntwo\n");
+    rmSync(join(root, "etc/gate"));
+    await until("it stops when the condition goes", () => childrenOf(supervisor).length === 0);
+    await manager.stop("gated");
+    await until("the supervisor is gone", () => !alive(supervisor));
+  });
+
   test("start, restart after the process dies (Restart=always), restart on request, stop", async () => {
     mkdirSync(join(root, "etc/systemd/system/demo.service.d"), { recursive: true });
     writeFileSync(join(root, "etc/default-demo"), `WORD=started\n`);

@@ -11,7 +11,7 @@ export function netcheckPod(
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, labels: { app: "netcheck" } },
+    metadata: { name, labels: { app: "netcheck", role: args[0] === "serve" ? "server" : "client" } },
     spec: {
       nodeName: node,
       restartPolicy: restart,

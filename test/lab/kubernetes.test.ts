@@ -115,6 +115,79 @@ describe("Kubernetes across NAT", { skip, timeout: 1_800_000 }, () => {
     }
   });
 
+  test("a Service's ClusterIP on w1 reaches the server pods behind it (kube-proxy, nftables mode)", async () => {
+    await apply(
+      lab,
+      "cp1",
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "netcheck" },
+        spec: { selector: { role: "server" }, ports: [{ port: 80, targetPort: 8080 }] },
+      }),
+    );
+    const clusterIp = (
+      await lab.kubectl("cp1", ["get", "service", "netcheck", "-o", "jsonpath={.spec.clusterIP}"])
+    ).stdout.trim();
+    assert.match(clusterIp, /^10\.(9[6-9]|1[01][0-9])\./);
+    await waitUntil("kube-proxy runs on every node", 120_000, async () => {
+      const ds = await lab.kubectl("cp1", [
+        "-n",
+        "kube-system",
+        "get",
+        "daemonset",
+        "kube-proxy",
+        "-o",
+        "jsonpath={.status.numberReady}",
+      ]);
+      return ds.stdout.trim() === "3";
+    });
+    await waitUntil("the Service has both servers as endpoints", 60_000, async () => {
+      const slices = await lab.kubectl("cp1", [
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=netcheck",
+        "-o",
+        "jsonpath={.items[*].endpoints[*].addresses[*]}",
+      ]);
+      return slices.stdout.trim().split(/\s+/).filter(Boolean).length === 2;
+    });
+    // kube-proxy programs the endpoints a moment after they appear: a client may come too early once.
+    let logs = { stdout: "", stderr: "" };
+    let phase = "";
+    for (let attempt = 1; attempt <= 5 && phase !== "Succeeded"; attempt++) {
+      const client = `client-service-${attempt}`;
+      await apply(lab, "cp1", netcheckPod(client, "w1", ["get", `http://${clusterIp}/`], "Never"));
+      await waitUntil(`${client} finishes`, 90_000, async () =>
+        ["Succeeded", "Failed"].includes(await podField(lab, "cp1", client, ".status.phase")),
+      );
+      phase = await podField(lab, "cp1", client, ".status.phase");
+      logs = await lab.kubectl("cp1", ["logs", client]);
+      console.log(`w1 -> service ${clusterIp} (attempt ${attempt}): ${logs.stdout.trim()}`);
+      if (phase !== "Succeeded") await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    if (phase !== "Succeeded") {
+      const proxy = await lab.kubectl("cp1", [
+        "-n",
+        "kube-system",
+        "logs",
+        "-l",
+        "k8s-app=kube-proxy",
+        "--tail",
+        "15",
+        "--prefix",
+      ]);
+      console.log(`kube-proxy logs:\n${proxy.stdout}${proxy.stderr}`);
+      const rules = await exec(host("w1").host.host, ["nft", "list", "table", "ip", "kube-proxy"], {
+        timeoutMs: 10_000,
+      });
+      console.log(`w1 nft kube-proxy table:\n${rules.stdout.slice(0, 4000)}${rules.stderr}`);
+    }
+    assert.equal(phase, "Succeeded", logs.stdout + logs.stderr);
+    assert.match(logs.stdout, /^netcheck server-cp[12] 10\.244\./);
+  });
+
   test("etcd has two members, one per control plane, on their wg0 addresses", async () => {
     const listed = await lab.runos("cp1", ["etcd", "list", "--json"]);
     assert.equal(listed.code, 0, listed.stderr);

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -24,9 +25,19 @@ import (
 
 var epoch = time.Unix(0, 0).UTC()
 
+// extraFiles collects repeated `-file SRC=DEST` flags: host files (followed through symlinks)
+// placed at DEST in the image, e.g. a dynamically linked tool and its libraries.
+type extraFiles []string
+
+func (f *extraFiles) String() string     { return strings.Join(*f, ",") }
+func (f *extraFiles) Set(v string) error { *f = append(*f, v); return nil }
+
+var extraFileFlags extraFiles
+
 func main() {
 	ref := flag.String("ref", "", "image reference, e.g. registry.k8s.io/pause:3.10.1")
 	out := flag.String("out", "", "archive to write")
+	flag.Var(&extraFileFlags, "file", "SRC=DEST: also put host file SRC at DEST in the image (repeatable)")
 	flag.Parse()
 	if *ref == "" || *out == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: imagebuild -ref REF -out FILE BINARY...")
@@ -65,7 +76,7 @@ func run(ref, out string, bins []string) error {
 	cfg.OS = "linux"
 	cfg.Architecture = "amd64"
 	cfg.Created.Time = epoch
-	cfg.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	cfg.Config.Env = []string{"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	cfg.Config.Entrypoint = []string{entry}
 	img, err = mutate.ConfigFile(img, cfg)
 	if err != nil {
@@ -100,6 +111,34 @@ func writeLayer(path string, bins []string) (string, error) {
 			return "", err
 		}
 	}
+	// Extra files: their directories first (those the base layout lacks), then the files.
+	base := map[string]bool{"etc": true, "tmp": true, "usr": true, "usr/local": true, "usr/local/bin": true, "var": true, "var/run": true}
+	var extra [][2]string
+	var dirs []string
+	for _, spec := range extraFileFlags {
+		src, dest, ok := strings.Cut(spec, "=")
+		if !ok {
+			return "", fmt.Errorf("-file %q: want SRC=DEST", spec)
+		}
+		dest = strings.TrimPrefix(dest, "/")
+		extra = append(extra, [2]string{src, dest})
+		var chain []string
+		for d := filepath.Dir(dest); d != "." && !base[d]; d = filepath.Dir(d) {
+			base[d] = true
+			chain = append([]string{d}, chain...)
+		}
+		dirs = append(dirs, chain...)
+	}
+	for _, d := range dirs {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: epoch}); err != nil {
+			return "", err
+		}
+	}
+	for _, f := range extra {
+		if err := addFile(tw, f[0], f[1]); err != nil {
+			return "", err
+		}
+	}
 	entry := ""
 	for _, bin := range bins {
 		dest := "usr/local/bin/" + filepath.Base(bin)
@@ -117,7 +156,11 @@ func writeLayer(path string, bins []string) (string, error) {
 }
 
 func addFile(tw *tar.Writer, src, dest string) error {
-	in, err := os.Open(src)
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(real)
 	if err != nil {
 		return err
 	}

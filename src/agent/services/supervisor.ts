@@ -40,10 +40,29 @@ export function resolveStart(
   return { argv: expandCommand(unit.execStart, env), env };
 }
 
+/** What a start depended on: the environment files' contents (missing = null). */
+function envSnapshot(paths: Paths, unit: ServiceUnit): string {
+  return JSON.stringify(
+    unit.environmentFiles.map((f) => {
+      try {
+        return readFileSync(paths.onRoot(f.path), "utf8");
+      } catch {
+        return null;
+      }
+    }),
+  );
+}
+
+const conditionsHold = (paths: Paths, unit: ServiceUnit) =>
+  unit.conditionPaths.every((p) => existsSync(paths.onRoot(p)));
+
 /**
  * Runs one service in the foreground the way systemd would with the unit's Restart= and
- * RestartSec= (the unit is re-read before every start). SIGTERM stops the service (SIGKILL after
- * 15 s) and then the supervisor; SIGHUP restarts the service.
+ * RestartSec= (the unit is re-read before every start). It starts only while the unit's
+ * ConditionPathExists= paths exist. Where systemd would be told to (kubeadm runs `systemctl stop`
+ * and `systemctl restart kubelet` around writing the kubelet's flags), it stops the service when a
+ * condition path goes away and restarts it when an EnvironmentFile changes. SIGTERM stops the
+ * service (SIGKILL after 15 s) and then the supervisor; SIGHUP restarts the service.
  */
 export async function superviseService(paths: Paths, name: string, log: Logger): Promise<number> {
   const logDir = paths.onRoot("/var/log/runos-services");
@@ -76,6 +95,10 @@ export async function superviseService(paths: Paths, name: string, log: Logger):
     let start: { argv: string[]; env: Record<string, string> };
     try {
       unit = loadUnit(paths, name);
+      if (!conditionsHold(paths, unit)) {
+        await sleep(500);
+        continue;
+      }
       start = resolveStart(paths, unit);
     } catch (err) {
       log.warn({ service: name, err: errorMessage(err) }, "service unit not usable; retrying");
@@ -86,6 +109,18 @@ export async function superviseService(paths: Paths, name: string, log: Logger):
     if (!file) return 1;
     const out = openSync(join(logDir, `${name}.log`), "a", 0o640);
     const started = Date.now();
+    const snapshot = envSnapshot(paths, unit);
+    const watcher = setInterval(() => {
+      if (!conditionsHold(paths, unit)) {
+        log.info({ service: name }, "service stopped: its condition no longer holds");
+        restarting = true;
+        void stopChild();
+      } else if (envSnapshot(paths, unit) !== snapshot) {
+        log.info({ service: name }, "service restarted: its environment file changed");
+        restarting = true;
+        void stopChild();
+      }
+    }, 500);
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child = spawn(file, args, { stdio: ["ignore", out, out], env: { ...process.env, ...start.env } });
       child.once("error", (err) => {
@@ -94,6 +129,7 @@ export async function superviseService(paths: Paths, name: string, log: Logger):
       });
       child.once("exit", (code, signal) => resolve({ code, signal }));
     });
+    clearInterval(watcher);
     closeSync(out);
     log.info({ service: name, ...exit, ranMs: Date.now() - started }, "service exited");
     if (stopping) break;

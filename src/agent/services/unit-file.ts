@@ -12,6 +12,8 @@ export interface ServiceUnit {
   environmentFiles: { path: string; optional: boolean }[];
   restart: "always" | "on-failure" | "no";
   restartSec: number;
+  /** [Unit] ConditionPathExists=: the service starts only while these exist. */
+  conditionPaths: string[];
 }
 
 const supportedRestart = new Set(["always", "on-failure", "no"]);
@@ -23,6 +25,7 @@ export function parseServiceUnit(name: string, texts: readonly string[]): Servic
   const environmentFiles: ServiceUnit["environmentFiles"] = [];
   let restart: ServiceUnit["restart"] = "no";
   let restartSec = 0.1;
+  const conditionPaths: string[] = [];
   for (const text of texts) {
     let section = "";
     for (const raw of joinContinuations(text)) {
@@ -33,11 +36,21 @@ export function parseServiceUnit(name: string, texts: readonly string[]): Servic
         section = header[1] ?? "";
         continue;
       }
-      if (section !== "Service") continue;
       const eq = line.indexOf("=");
       if (eq < 0) continue;
       const key = line.slice(0, eq).trim();
       const value = line.slice(eq + 1).trim();
+      if (section === "Unit" && key === "ConditionPathExists") {
+        if (value === "") conditionPaths.length = 0;
+        else if (value.startsWith("!"))
+          throw new RunosError(
+            "NA_INVALID_INPUT",
+            `${name}: negated ConditionPathExists= is not supported here`,
+          );
+        else conditionPaths.push(value);
+        continue;
+      }
+      if (section !== "Service") continue;
       switch (key) {
         case "ExecStart":
           // An empty assignment resets the list (how drop-ins replace the command).
@@ -83,6 +96,7 @@ export function parseServiceUnit(name: string, texts: readonly string[]): Servic
     environmentFiles,
     restart,
     restartSec,
+    conditionPaths,
   };
 }
 

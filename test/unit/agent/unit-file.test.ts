@@ -33,6 +33,15 @@ describe("systemd unit subset (runos service)", () => {
     ]);
   });
 
+  test("the kubelet waits for kubeadm's flags file (ConditionPathExists in [Unit])", () => {
+    const unit = parseServiceUnit("kubelet", [kubeletUnit(), kubeletDropIn()]);
+    assert.deepEqual(unit.conditionPaths, ["/var/lib/kubelet/kubeadm-flags.env"]);
+    assert.throws(
+      () => parseServiceUnit("x", ["[Unit]\nConditionPathExists=!/a\n[Service]\nExecStart=/b\n"]),
+      /negated/,
+    );
+  });
+
   test("before kubeadm has run, the unset variables vanish instead of leaving empty words", () => {
     const unit = parseServiceUnit("kubelet", [kubeletUnit(), kubeletDropIn()]);
     const argv = expandCommand(unit.execStart, unit.environment);

@@ -42,9 +42,8 @@ export function clusterConfiguration(input: NodeConfigInput): object {
     kubernetesVersion: input.kubernetesVersion,
     clusterName: input.clusterName,
     controlPlaneEndpoint,
-    networking: { serviceSubnet, dnsDomain: "cluster.local" },
     // Pod ranges are assigned per node by runos (network.ts), so kube-controller-manager allocates none.
-    proxy: { disabled: true },
+    networking: { serviceSubnet, dnsDomain: "cluster.local" },
     apiServer: {
       certSANs: [input.vip, "127.0.0.1", "localhost"],
       extraArgs: [{ name: "encryption-provider-config", value: `${encryptionDir}/encryption-config.yaml` }],
@@ -88,6 +87,20 @@ export function controlPlaneConfig(input: NodeConfigInput): string {
   );
 }
 
+/**
+ * kube-proxy in nftables mode gives Services their ClusterIPs (no Cilium here). Conntrack sizing
+ * and timeouts stay the host's: some of those sysctls are read-only outside the init netns.
+ */
+function kubeProxyConfiguration(): object {
+  return {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    mode: "nftables",
+    clusterCIDR: podNetwork,
+    conntrack: { maxPerCore: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
+  };
+}
+
 /** init.yaml for the first control plane. */
 export function initConfig(input: NodeConfigInput, skipCoreDns: boolean): string {
   return yamlDocs(
@@ -101,6 +114,7 @@ export function initConfig(input: NodeConfigInput, skipCoreDns: boolean): string
       timeouts: { controlPlaneComponentHealthCheck: "4m0s", kubeletHealthCheck: "4m0s" },
     },
     clusterConfiguration(input),
+    kubeProxyConfiguration(),
   );
 }
 
@@ -186,6 +200,8 @@ export function kubeletUnit(): string {
 Description=kubelet: the Kubernetes node agent (installed by runos)
 Wants=network-online.target
 After=network-online.target containerd.service wg-quick@wg0.service
+# kubeadm writes this last, then restarts the kubelet: before that a kubelet has nothing to run.
+ConditionPathExists=/var/lib/kubelet/kubeadm-flags.env
 
 [Service]
 ExecStart=/usr/local/bin/kubelet

@@ -67,6 +67,7 @@ export const nodeBundleFiles: readonly string[] = [
   "bin/ctr",
   "bin/runc",
   "images/pause.tar",
+  "images/kube-proxy.tar",
 ];
 /** What control planes take on top. */
 export const controlPlaneBundleFiles: readonly string[] = [
@@ -253,7 +254,7 @@ export function kubernetesInstallCommands(input: KubernetesListInput): InstallCo
     status("CONFIGURING_KUBELET"),
     strict(writeFile("/etc/systemd/system/kubelet.service", kubeletUnit())),
     strict(writeFile("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", kubeletDropIn())),
-    // Until kubeadm writes its config the kubelet exits at once and is restarted: expected.
+    // It starts once kubeadm has written its flags (the unit's ConditionPathExists).
     strict(service(input, "start", "kubelet")),
     strict(
       `${cgroupDriverFact}\n${writeFile(`${input.patchDir}/kubeletconfiguration0runos+merge.yaml`, kubeletPatch(), { vars: ["CGROUP_DRIVER"] })}`,

@@ -83,7 +83,16 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
 fi
 
 # 13
-f='/var/lib/runos/kubernetes/bundle/bin/etcdctl'; sum='8888888888888888888888888888888888888888888888888888888888888888'
+f='/var/lib/runos/kubernetes/bundle/images/kube-proxy.tar'; sum='8888888888888888888888888888888888888888888888888888888888888888'
+if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
+  mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-proxy.tar'
+  got=$(sha256sum "$f.part" | cut -d' ' -f1)
+  if [ "$got" != "$sum" ]; then rm -f "$f.part"; echo "runos: checksum mismatch for images/kube-proxy.tar: expected $sum, got $got" >&2; exit 1; fi
+  mv "$f.part" "$f"
+fi
+
+# 14
+f='/var/lib/runos/kubernetes/bundle/bin/etcdctl'; sum='9999999999999999999999999999999999999999999999999999999999999999'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/bin/etcdctl'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -91,8 +100,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 14
-f='/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'; sum='9999999999999999999999999999999999999999999999999999999999999999'
+# 15
+f='/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'; sum='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-apiserver.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -100,8 +109,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 15
-f='/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'; sum='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+# 16
+f='/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'; sum='bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-controller-manager.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -109,8 +118,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 16
-f='/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'; sum='bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+# 17
+f='/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'; sum='cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/kube-scheduler.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -118,8 +127,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 17
-f='/var/lib/runos/kubernetes/bundle/images/etcd.tar'; sum='cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc'
+# 18
+f='/var/lib/runos/kubernetes/bundle/images/etcd.tar'; sum='dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/images/etcd.tar'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -127,8 +136,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 18
-f='/var/lib/runos/kubernetes/bundle/cni/bridge'; sum='dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
+# 19
+f='/var/lib/runos/kubernetes/bundle/cni/bridge'; sum='eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/bridge'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -136,8 +145,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 19
-f='/var/lib/runos/kubernetes/bundle/cni/host-local'; sum='eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'
+# 20
+f='/var/lib/runos/kubernetes/bundle/cni/host-local'; sum='ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/host-local'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -145,8 +154,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 20
-f='/var/lib/runos/kubernetes/bundle/cni/loopback'; sum='ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'
+# 21
+f='/var/lib/runos/kubernetes/bundle/cni/loopback'; sum='0000000000000000000000000000000000000000000000000000000000000000'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/loopback'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -154,8 +163,8 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 21
-f='/var/lib/runos/kubernetes/bundle/cni/portmap'; sum='0000000000000000000000000000000000000000000000000000000000000000'
+# 22
+f='/var/lib/runos/kubernetes/bundle/cni/portmap'; sum='1111111111111111111111111111111111111111111111111111111111111111'
 if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mkdir -p "$(dirname "$f")" && curl -fsS --retry 3 --connect-timeout 10 -o "$f.part" 'http://nodeward:9190/bundles/v1.34.4/cni/portmap'
   got=$(sha256sum "$f.part" | cut -d' ' -f1)
@@ -163,13 +172,13 @@ if [ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" != "$sum" ]; then
   mv "$f.part" "$f"
 fi
 
-# 22
+# 23
 echo STATUS_UPDATE:PREPARING_HOST
 
-# 23
+# 24
 swapoff -a && if grep -qE '^[^#][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]]' /etc/fstab 2>/dev/null; then sed -ri.runos-bak '/^[[:space:]]*#/! s/^([^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+swap[[:space:]].*)$/#\1/' /etc/fstab; fi
 
-# 24
+# 25
 mkdir -p "$(dirname '/etc/modules-load.d/kubernetes.conf')" && cat > '/etc/modules-load.d/kubernetes.conf.new' <<'RUNOS_EOF'
 overlay
 br_netfilter
@@ -178,7 +187,7 @@ chmod 0644 '/etc/modules-load.d/kubernetes.conf.new' && mv '/etc/modules-load.d/
 grep -qw overlay /proc/filesystems || modprobe overlay
 [ -d /proc/sys/net/bridge ] || modprobe br_netfilter
 
-# 25
+# 26
 mkdir -p "$(dirname '/etc/sysctl.d/99-kubernetes.conf')" && cat > '/etc/sysctl.d/99-kubernetes.conf.new' <<'RUNOS_EOF'
 net.ipv4.ip_forward = 1
 net.bridge.bridge-nf-call-iptables = 1
@@ -189,25 +198,25 @@ RUNOS_EOF
 chmod 0644 '/etc/sysctl.d/99-kubernetes.conf.new' && mv '/etc/sysctl.d/99-kubernetes.conf.new' '/etc/sysctl.d/99-kubernetes.conf'
 sysctl -q -p /etc/sysctl.d/99-kubernetes.conf
 
-# 26
+# 27
 echo PROGRESS_UPDATE:10%
 
-# 27
+# 28
 echo STATUS_UPDATE:INSTALLING_KUBERNETES_PACKAGES
 
-# 28
+# 29
 install -d -m 0755 /usr/local/bin && install -m 0755 '/var/lib/runos/kubernetes/bundle/bin/kubeadm' '/var/lib/runos/kubernetes/bundle/bin/kubelet' '/var/lib/runos/kubernetes/bundle/bin/kubectl' '/var/lib/runos/kubernetes/bundle/bin/containerd' '/var/lib/runos/kubernetes/bundle/bin/containerd-shim-runc-v2' '/var/lib/runos/kubernetes/bundle/bin/ctr' '/var/lib/runos/kubernetes/bundle/bin/runc' '/var/lib/runos/kubernetes/bundle/bin/etcdctl' /usr/local/bin/
 
-# 29
+# 30
 install -d -m 0755 /opt/cni/bin && install -m 0755 '/var/lib/runos/kubernetes/bundle/cni/bridge' '/var/lib/runos/kubernetes/bundle/cni/host-local' '/var/lib/runos/kubernetes/bundle/cni/loopback' '/var/lib/runos/kubernetes/bundle/cni/portmap' /opt/cni/bin/
 
-# 30
+# 31
 echo PROGRESS_UPDATE:40%
 
-# 31
+# 32
 echo STATUS_UPDATE:CONFIGURING_CONTAINERD
 
-# 32
+# 33
 mkdir -p "$(dirname '/etc/systemd/system/containerd.service')" && cat > '/etc/systemd/system/containerd.service.new' <<'RUNOS_EOF'
 [Unit]
 Description=containerd container runtime (installed by runos)
@@ -230,7 +239,7 @@ WantedBy=multi-user.target
 RUNOS_EOF
 chmod 0644 '/etc/systemd/system/containerd.service.new' && mv '/etc/systemd/system/containerd.service.new' '/etc/systemd/system/containerd.service'
 
-# 33
+# 34
 if [ -d /run/systemd/system ]; then SYSTEMD_CGROUP=true; else SYSTEMD_CGROUP=false; fi
 capbnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status); if [ $(( 0x$capbnd >> 24 & 1 )) -eq 1 ]; then RESTRICT_OOM=false; else RESTRICT_OOM=true; fi
 mkdir -p "$(dirname '/etc/containerd/config.toml.wanted')" && cat > '/etc/containerd/config.toml.wanted.new' <<RUNOS_EOF
@@ -254,36 +263,41 @@ RUNOS_EOF
 chmod 0644 '/etc/containerd/config.toml.wanted.new' && mv '/etc/containerd/config.toml.wanted.new' '/etc/containerd/config.toml.wanted'
 if cmp -s /etc/containerd/config.toml.wanted /etc/containerd/config.toml; then rm -f /etc/containerd/config.toml.wanted; runos service start containerd; else mv /etc/containerd/config.toml.wanted /etc/containerd/config.toml && runos service restart containerd; fi
 
-# 34
+# 35
 for _ in $(seq 60); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; echo 'containerd did not answer on /run/containerd/containerd.sock within 60 s' >&2; exit 1
 
-# 35
+# 36
 ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/pause.tar'
 
-# 36
-ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'
-
 # 37
-ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'
+ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-proxy.tar'
 
 # 38
-ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'
+ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-apiserver.tar'
 
 # 39
-ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/etcd.tar'
+ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-controller-manager.tar'
 
 # 40
-echo PROGRESS_UPDATE:55%
+ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/kube-scheduler.tar'
 
 # 41
-echo STATUS_UPDATE:CONFIGURING_KUBELET
+ctr -n k8s.io images import --all-platforms --label io.cri-containerd.pinned=pinned '/var/lib/runos/kubernetes/bundle/images/etcd.tar'
 
 # 42
+echo PROGRESS_UPDATE:55%
+
+# 43
+echo STATUS_UPDATE:CONFIGURING_KUBELET
+
+# 44
 mkdir -p "$(dirname '/etc/systemd/system/kubelet.service')" && cat > '/etc/systemd/system/kubelet.service.new' <<'RUNOS_EOF'
 [Unit]
 Description=kubelet: the Kubernetes node agent (installed by runos)
 Wants=network-online.target
 After=network-online.target containerd.service wg-quick@wg0.service
+# kubeadm writes this last, then restarts the kubelet: before that a kubelet has nothing to run.
+ConditionPathExists=/var/lib/kubelet/kubeadm-flags.env
 
 [Service]
 ExecStart=/usr/local/bin/kubelet
@@ -296,7 +310,7 @@ WantedBy=multi-user.target
 RUNOS_EOF
 chmod 0644 '/etc/systemd/system/kubelet.service.new' && mv '/etc/systemd/system/kubelet.service.new' '/etc/systemd/system/kubelet.service'
 
-# 43
+# 45
 mkdir -p "$(dirname '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf')" && cat > '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf.new' <<'RUNOS_EOF'
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
@@ -308,20 +322,20 @@ ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $
 RUNOS_EOF
 chmod 0644 '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf.new' && mv '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf.new' '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf'
 
-# 44
+# 46
 runos service start kubelet
 
-# 45
+# 47
 if [ -d /run/systemd/system ]; then CGROUP_DRIVER=systemd; else CGROUP_DRIVER=cgroupfs; fi
 mkdir -p "$(dirname '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml')" && cat > '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml.new' <<RUNOS_EOF
 cgroupDriver: ${CGROUP_DRIVER}
 RUNOS_EOF
 chmod 0644 '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml.new' && mv '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml.new' '/etc/runos/kubernetes/patches/kubeletconfiguration0runos+merge.yaml'
 
-# 46
+# 48
 echo STATUS_UPDATE:CONFIGURING_POD_NETWORK
 
-# 47
+# 49
 mkdir -p "$(dirname '/etc/cni/net.d/10-runos.conflist')" && cat > '/etc/cni/net.d/10-runos.conflist.new' <<'RUNOS_EOF'
 {
   "cniVersion": "1.0.0",
@@ -361,10 +375,10 @@ mkdir -p "$(dirname '/etc/cni/net.d/10-runos.conflist')" && cat > '/etc/cni/net.
 RUNOS_EOF
 chmod 0644 '/etc/cni/net.d/10-runos.conflist.new' && mv '/etc/cni/net.d/10-runos.conflist.new' '/etc/cni/net.d/10-runos.conflist'
 
-# 48
+# 50
 ip route replace 10.244.0.0/16 dev wg0
 
-# 49
+# 51
 mkdir -p "$(dirname '/var/lib/runos/kubernetes/pod-nat.nft')" && cat > '/var/lib/runos/kubernetes/pod-nat.nft.new' <<'RUNOS_EOF'
 table ip runos_pods
 delete table ip runos_pods
@@ -378,13 +392,13 @@ RUNOS_EOF
 chmod 0644 '/var/lib/runos/kubernetes/pod-nat.nft.new' && mv '/var/lib/runos/kubernetes/pod-nat.nft.new' '/var/lib/runos/kubernetes/pod-nat.nft'
 nft -f '/var/lib/runos/kubernetes/pod-nat.nft'
 
-# 50
+# 52
 echo PROGRESS_UPDATE:60%
 
-# 51
+# 53
 echo STATUS_UPDATE:CONFIGURING_SECRETS_ENCRYPTION
 
-# 52
+# 54
 install -d -m 0700 /etc/kubernetes/enc && { [ -s /etc/kubernetes/enc/key.txt ] || head -c 32 /dev/urandom | base64 > /etc/kubernetes/enc/key.txt; } && chmod 0600 /etc/kubernetes/enc/key.txt
 ENC_SECRET=$(tr -d '\n' < /etc/kubernetes/enc/key.txt)
 mkdir -p "$(dirname '/etc/kubernetes/enc/encryption-config.yaml')" && cat > '/etc/kubernetes/enc/encryption-config.yaml.new' <<RUNOS_EOF
@@ -401,7 +415,7 @@ resources:
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/enc/encryption-config.yaml.new' && mv '/etc/kubernetes/enc/encryption-config.yaml.new' '/etc/kubernetes/enc/encryption-config.yaml'
 
-# 53
+# 55
 mkdir -p "$(dirname '/etc/kubernetes/kubeadm/cluster.yaml')" && cat > '/etc/kubernetes/kubeadm/cluster.yaml.new' <<'RUNOS_EOF'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -420,8 +434,6 @@ controlPlaneEndpoint: 127.0.0.1:6446
 networking:
   serviceSubnet: 10.96.0.0/12
   dnsDomain: cluster.local
-proxy:
-  disabled: true
 apiServer:
   certSANs:
     - 172.24.1.254
@@ -442,13 +454,13 @@ etcd:
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/kubeadm/cluster.yaml.new' && mv '/etc/kubernetes/kubeadm/cluster.yaml.new' '/etc/kubernetes/kubeadm/cluster.yaml'
 
-# 54
+# 56
 for _ in $(seq 120); do curl -sk -o /dev/null --max-time 2 https://127.0.0.1:6446/; rc=$?; [ $rc -ne 7 ] && exit 0; sleep 1; done; echo 'the API load balancer on 127.0.0.1:6446 is not running (is the runos agent up and does nodeward know a control plane?)' >&2; exit 1
 
-# 55
+# 57
 echo STATUS_UPDATE:INITIALISING_CONTROL_PLANE
 
-# 56
+# 58
 mkdir -p "$(dirname '/etc/kubernetes/kubeadm/init.yaml')" && cat > '/etc/kubernetes/kubeadm/init.yaml.new' <<'RUNOS_EOF'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -478,8 +490,6 @@ controlPlaneEndpoint: 127.0.0.1:6446
 networking:
   serviceSubnet: 10.96.0.0/12
   dnsDomain: cluster.local
-proxy:
-  disabled: true
 apiServer:
   certSANs:
     - 172.24.1.254
@@ -497,32 +507,41 @@ apiServer:
 etcd:
   local:
     dataDir: /var/lib/etcd
+---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: nftables
+clusterCIDR: 10.244.0.0/16
+conntrack:
+  maxPerCore: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/kubeadm/init.yaml.new' && mv '/etc/kubernetes/kubeadm/init.yaml.new' '/etc/kubernetes/kubeadm/init.yaml'
 
-# 57
+# 59
 if [ -f /etc/kubernetes/admin.conf ] && kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1; then echo 'kubeadm init: already done'; exit 0; fi
 if [ -e /etc/kubernetes/manifests/kube-apiserver.yaml ] || [ -e /etc/kubernetes/pki/ca.crt ]; then kubeadm reset -f >/dev/null 2>&1; rm -rf /var/lib/etcd/member; fi
 kubeadm init --config /etc/kubernetes/kubeadm/init.yaml
 
-# 58
+# 60
 install -d -m 0700 /root/.kube && install -m 0600 /etc/kubernetes/admin.conf /root/.kube/config
 
-# 59
+# 61
 if [ -f /etc/kubernetes/super-admin.conf ]; then install -d -m 0700 /etc/kubernetes/break-glass && mv /etc/kubernetes/super-admin.conf /etc/kubernetes/break-glass/; fi
 
-# 60
+# 62
 echo PROGRESS_UPDATE:90%
 
-# 61
+# 63
 echo STATUS_UPDATE:WAITING_FOR_NODE_READY
 
-# 62
+# 64
 for _ in $(seq 60); do kubectl --kubeconfig /etc/kubernetes/admin.conf get 'node/cp1' >/dev/null 2>&1 && break; sleep 2; done
 kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=condition=Ready 'node/cp1' --timeout=300s
 
-# 63
+# 65
 echo PROGRESS_UPDATE:100%
 
-# 64
+# 66
 echo STATUS_UPDATE:KUBERNETES_READY

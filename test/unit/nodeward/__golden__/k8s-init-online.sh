@@ -125,6 +125,8 @@ mkdir -p "$(dirname '/etc/systemd/system/kubelet.service')" && cat > '/etc/syste
 Description=kubelet: the Kubernetes node agent (installed by runos)
 Wants=network-online.target
 After=network-online.target containerd.service wg-quick@wg0.service
+# kubeadm writes this last, then restarts the kubelet: before that a kubelet has nothing to run.
+ConditionPathExists=/var/lib/kubelet/kubeadm-flags.env
 
 [Service]
 ExecStart=/usr/local/bin/kubelet
@@ -261,8 +263,6 @@ controlPlaneEndpoint: 127.0.0.1:6446
 networking:
   serviceSubnet: 10.96.0.0/12
   dnsDomain: cluster.local
-proxy:
-  disabled: true
 apiServer:
   certSANs:
     - 172.24.1.254
@@ -317,8 +317,6 @@ controlPlaneEndpoint: 127.0.0.1:6446
 networking:
   serviceSubnet: 10.96.0.0/12
   dnsDomain: cluster.local
-proxy:
-  disabled: true
 apiServer:
   certSANs:
     - 172.24.1.254
@@ -336,6 +334,15 @@ apiServer:
 etcd:
   local:
     dataDir: /var/lib/etcd
+---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: nftables
+clusterCIDR: 10.244.0.0/16
+conntrack:
+  maxPerCore: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
 RUNOS_EOF
 chmod 0600 '/etc/kubernetes/kubeadm/init.yaml.new' && mv '/etc/kubernetes/kubeadm/init.yaml.new' '/etc/kubernetes/kubeadm/init.yaml'
 

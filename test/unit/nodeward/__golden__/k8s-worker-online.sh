@@ -125,6 +125,8 @@ mkdir -p "$(dirname '/etc/systemd/system/kubelet.service')" && cat > '/etc/syste
 Description=kubelet: the Kubernetes node agent (installed by runos)
 Wants=network-online.target
 After=network-online.target containerd.service wg-quick@wg0.service
+# kubeadm writes this last, then restarts the kubelet: before that a kubelet has nothing to run.
+ConditionPathExists=/var/lib/kubelet/kubeadm-flags.env
 
 [Service]
 ExecStart=/usr/local/bin/kubelet
