@@ -78,7 +78,7 @@ describe("nodeward CLI against a running server", () => {
     const list = bufferIo(env);
     assert.equal(await main(["node", "list", ...apiOnly], list.io), 0);
     assert.match(list.out.text, /^NID\s+STATE\s+HOSTNAME/);
-    assert.match(list.out.text, new RegExp(`${node.nid}\\s+offline\\s+host-a\\s+prod`));
+    assert.match(list.out.text, new RegExp(`${node.nid}\\s+offline\\s+host-a\\s+prod\\s+worker\\s+-`));
     assert.ok(!list.out.text.includes("\u001b["), "no colour off a TTY");
     const json = bufferIo(env);
     assert.equal(await main(["node", "list", "--json", ...apiOnly], json.io), 0);

@@ -19,12 +19,18 @@ export async function nodeList(
     n.state === "online" ? paint.green(n.state) : paint.red(n.state),
     dash(n.hostname),
     n.cluster,
+    n.role,
+    // Kubernetes as the node's heartbeat reports it: ready, not_ready, cordoned, not_installed.
+    dash(n.k8sStatus),
     dash(n.version),
     ago(n.lastHeartbeatAt),
     dash(n.observedAddr),
   ]);
   return {
     data: { nodes },
-    human: table(["NID", "STATE", "HOSTNAME", "CLUSTER", "VERSION", "LAST HEARTBEAT", "ADDRESS"], rows),
+    human: table(
+      ["NID", "STATE", "HOSTNAME", "CLUSTER", "ROLE", "KUBERNETES", "VERSION", "LAST HEARTBEAT", "ADDRESS"],
+      rows,
+    ),
   };
 }
