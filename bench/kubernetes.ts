@@ -16,12 +16,12 @@
  * Prints a table; the last stdout line is the whole result as JSON. Progress on stderr.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { exec } from "../lab/index.js";
 import { RunosLab } from "../lab/runos-cluster.js";
+import { procFigures, sampleProcess } from "./lib/proc-stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -30,22 +30,6 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const ticks = 100; // USER_HZ
-
-/** CPU seconds (user+system) and RSS of a PID, from /proc. */
-function sample(pid: number | undefined): { cpu: number; rssMiB: number } | undefined {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return { cpu, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
 const repo = fileURLToPath(new URL("../", import.meta.url));
 const bundle = execFileSync("bash", [`${repo}lab/kubernetes/build-bundle.sh`], {
   encoding: "utf8",
@@ -72,24 +56,15 @@ const lab = await RunosLab.start({
   },
 });
 try {
-  const pids = () => ({
+  const pids: Record<string, number | undefined> = {
     nodeward: lab.nodeward?.pid,
     ...Object.fromEntries([...lab.nodes.values()].map((n) => [n.name, n.agent?.pid])),
-  });
-  const samples: { at: number; [k: string]: number }[] = [];
-  const peak: Record<string, number> = {};
-  const start: Record<string, number> = {};
-  for (const [k, pid] of Object.entries(pids())) start[k] = sample(pid)?.cpu ?? 0;
-  const sampler = setInterval(() => {
-    const row: { at: number; [k: string]: number } = { at: Date.now() };
-    for (const [k, pid] of Object.entries(pids())) {
-      const s = sample(pid);
-      if (!s) continue;
-      row[k] = s.cpu;
-      peak[k] = Math.max(peak[k] ?? 0, s.rssMiB);
-    }
-    samples.push(row);
-  }, 1000);
+  };
+  const series = Object.fromEntries(
+    Object.entries(pids)
+      .filter((entry): entry is [string, number] => entry[1] !== undefined)
+      .map(([k, pid]) => [k, sampleProcess(pid, 1_000)]),
+  );
   const k8sStart = Date.now();
   const installed: Record<string, number> = {};
   const first = lab.installKubernetes("cp1").then(() => {
@@ -103,10 +78,15 @@ try {
       installed[name] = Date.now() - k8sStart;
     }),
   ]);
-  clearInterval(sampler);
-  const seconds = (Date.now() - k8sStart) / 1000;
+  const k8sEnd = Date.now();
+  const seconds = (k8sEnd - k8sStart) / 1000;
   const cpu: Record<string, number> = {};
-  for (const [k, pid] of Object.entries(pids())) cpu[k] = (sample(pid)?.cpu ?? 0) - (start[k] ?? 0);
+  const peak: Record<string, number> = {};
+  for (const [k, s] of Object.entries(series)) {
+    const figures = procFigures(s.stop(), k8sStart - 1_000, k8sEnd + 1_000);
+    cpu[k] = figures.cpuSeconds;
+    peak[k] = figures.peakRssKiB / 1024;
+  }
 
   // Heartbeat read: kubectl processes (the original, 3 per beat) against one HTTPS GET (runos).
   const probes = Number(values["kubectl-probes"]);

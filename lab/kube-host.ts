@@ -63,20 +63,28 @@ export function prepareKubernetesHost(host: LabHost): void {
   );
 }
 
+/** A cgroup directory and every one below it, deepest first (the order rmdir needs). */
+function cgroupTree(top: string): string[] {
+  if (!existsSync(top)) return [];
+  const dirs: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) walk(join(dir, entry.name));
+    dirs.push(dir);
+  };
+  walk(top);
+  return dirs;
+}
+
 /** PIDs in the host's cgroup tree: its pods' processes, which live in namespaces of their own. */
 export function cgroupPids(host: LabHost): number[] {
-  const top = join(CGROUP_FS, "pids", cgroupRootOf(host));
   const pids = new Set<number>();
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
+  for (const dir of cgroupTree(join(CGROUP_FS, "pids", cgroupRootOf(host)))) {
     for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) {
       const pid = Number(line);
       if (Number.isInteger(pid) && pid > 0) pids.add(pid);
     }
-    for (const entry of readdirSync(dir, { withFileTypes: true }))
-      if (entry.isDirectory()) walk(join(dir, entry.name));
-  };
-  walk(top);
+  }
   return [...pids];
 }
 
@@ -100,15 +108,7 @@ export async function teardownKubernetesHost(host: LabHost): Promise<void> {
   const failures: string[] = [];
   for (const controller of CONTROLLERS) {
     const top = join(CGROUP_FS, controller, root);
-    if (!existsSync(top)) continue;
-    const dirs: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true }))
-        if (entry.isDirectory()) walk(join(dir, entry.name));
-      dirs.push(dir);
-    };
-    walk(top);
-    for (const dir of dirs) {
+    for (const dir of cgroupTree(top)) {
       for (let attempt = 0; ; attempt++) {
         try {
           rmdirSync(dir);

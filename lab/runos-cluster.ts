@@ -249,24 +249,14 @@ export class RunosLab {
     return { ms: Date.now() - started };
   }
 
-  /** kubectl with the admin credentials of a control-plane host. */
-  kubectl(name: string, args: string[], timeoutMs = 60_000) {
+  /** kubectl with the admin credentials of a control-plane host (`input` for `-f -`). */
+  kubectl(name: string, args: string[], options: { input?: string; timeoutMs?: number } = {}) {
     return exec(
       this.topoHost(name).host,
       ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", ...args],
       {
-        timeoutMs,
-      },
-    );
-  }
-
-  kubectlInput(name: string, args: string[], input: string, timeoutMs = 60_000) {
-    return exec(
-      this.topoHost(name).host,
-      ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", ...args],
-      {
-        timeoutMs,
-        input,
+        timeoutMs: options.timeoutMs ?? 60_000,
+        input: options.input,
       },
     );
   }

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { execArgv } from "../../src/agent/host/exec.js";
 import { createPaths } from "../../src/agent/host/paths.js";
 import { createServiceManager } from "../../src/agent/services/service-manager.js";
+import { eventually } from "./harness.js";
 
 const runosBin = fileURLToPath(new URL("../../bin/runos.js", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "runos-service-"));
@@ -25,13 +26,8 @@ const alive = (pid: number) => {
 };
 const childrenOf = (pid: number) =>
   readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-async function until(what: string, check: () => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (what: string, check: () => boolean, ms = 15_000) =>
+  eventually(() => check() || undefined, ms, what);
 const starts = () => (existsSync(out) ? readFileSync(out, "utf8").trim().split("\n").length : 0);
 
 describe("runos service (no systemd)", () => {

@@ -30,7 +30,7 @@ export function netcheckPod(
 }
 
 export async function apply(lab: RunosLab, on: string, manifest: string): Promise<void> {
-  const result = await lab.kubectlInput(on, ["apply", "-f", "-"], manifest);
+  const result = await lab.kubectl(on, ["apply", "-f", "-"], { input: manifest });
   if (result.code !== 0) throw new Error(`kubectl apply on ${on}: ${result.stderr}`);
 }
 

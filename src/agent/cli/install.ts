@@ -2,7 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { sleep } from "../../common/clock.js";
+import { parseDuration } from "../../common/duration.js";
 import { RunosError } from "../../common/errors.js";
+import { retryHint } from "../daemon/session.js";
 import { configuredEtcdPort } from "../etcd/settings.js";
 import { execArgv } from "../host/exec.js";
 import { createHaproxyPort } from "../host/haproxy.js";
@@ -107,7 +109,7 @@ function netplanFiles(ctx: CommandContext): string {
  */
 async function installKubernetes(options: Record<string, unknown>, ctx: CommandContext) {
   const { client } = await openL2(ctx);
-  const waitMs = parseWait(options.wait);
+  const waitMs = parseDuration(typeof options.wait === "string" ? options.wait : "30m");
   const deadline = Date.now() + waitMs;
   try {
     let list: Awaited<ReturnType<typeof client.getInstallCommands>>;
@@ -120,7 +122,8 @@ async function installKubernetes(options: Record<string, unknown>, ctx: CommandC
         );
         break;
       } catch (err) {
-        const retryMs = retryHint(err);
+        // nodeward says "not yet, ask again" with a hint; never sleep past a minute between asks
+        const retryMs = Math.min(retryHint(err), 60_000);
         const message = (err as { details?: string }).details ?? "";
         if (retryMs === 0 || Date.now() + retryMs > deadline)
           throw describeGrpcError(err, "GetInstallCommands");
@@ -141,20 +144,6 @@ async function installKubernetes(options: Record<string, unknown>, ctx: CommandC
   } finally {
     client.close();
   }
-}
-
-function parseWait(value: unknown): number {
-  const text = typeof value === "string" ? value : "30m";
-  const match = /^(\d+)(s|m|h)?$/.exec(text);
-  if (!match) throw new RunosError("NA_USAGE", `invalid --wait "${text}": e.g. 30s, 20m, 1h`);
-  return Number(match[1]) * ({ s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"] ?? 1_000);
-}
-
-/** `runos-retry-after-ms` from a gRPC error: the control plane says "not yet, ask again". */
-function retryHint(err: unknown): number {
-  const metadata = (err as { metadata?: { get?(key: string): unknown[] } }).metadata;
-  const value = Number(metadata?.get?.("runos-retry-after-ms")?.[0] ?? 0);
-  return Number.isFinite(value) && value > 0 ? Math.min(value, 60_000) : 0;
 }
 
 function installGroup(program: Command): Command {

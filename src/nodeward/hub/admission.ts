@@ -4,9 +4,16 @@ import { grpc, grpcError } from "../../wire/grpc.js";
 /** The metadata key carrying "come back after this many ms" to a refused agent. */
 export const retryAfterKey = "runos-retry-after-ms";
 
-/** RESOURCE_EXHAUSTED with the retry hint the agent honours (sessions and registrations). */
-export function retryLater(message: string, retryAfterMs: number): grpc.ServiceError {
-  const err = grpcError(grpc.status.RESOURCE_EXHAUSTED, message);
+/**
+ * An error with the retry hint the agent honours: RESOURCE_EXHAUSTED for sessions and
+ * registrations, FAILED_PRECONDITION for "the cluster cannot take you yet".
+ */
+export function retryLater(
+  message: string,
+  retryAfterMs: number,
+  code: grpc.status = grpc.status.RESOURCE_EXHAUSTED,
+): grpc.ServiceError {
+  const err = grpcError(code, message);
   err.metadata.set(retryAfterKey, String(retryAfterMs));
   return err;
 }

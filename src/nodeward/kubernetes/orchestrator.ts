@@ -1,12 +1,12 @@
 import type { Clock } from "../../common/clock.js";
 import { errorMessage, RunosError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
-import { grpc, grpcError } from "../../wire/grpc.js";
+import { grpc } from "../../wire/grpc.js";
 import { isEncryptionKey, parseJoinLine } from "../../wire/kubeadm-join.js";
 import type { BundleStore } from "../bundles/bundle-store.js";
 import { type BundleManifest, pauseImageOf } from "../bundles/manifest.js";
 import { vipAddress } from "../cluster/ipam.js";
-import { retryAfterKey } from "../hub/admission.js";
+import { retryLater } from "../hub/admission.js";
 import type { InstructionAnswer } from "../hub/session.js";
 import {
   type KubernetesRole,
@@ -311,7 +311,5 @@ export class KubernetesOrchestrator {
 
 /** FAILED_PRECONDITION with a retry hint: `runos install` waits and asks again. */
 function cannotYet(message: string): grpc.ServiceError {
-  const err = grpcError(grpc.status.FAILED_PRECONDITION, `NA_CLUSTER_NOT_READY: ${message}`);
-  err.metadata.set(retryAfterKey, String(retryAfterMs));
-  return err;
+  return retryLater(`NA_CLUSTER_NOT_READY: ${message}`, retryAfterMs, grpc.status.FAILED_PRECONDITION);
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import {
   normaliseEndpoints,
@@ -8,13 +7,11 @@ import {
   renderHaproxyConfig,
   serverName,
 } from "../../../src/agent/host/haproxy-config.js";
+import { golden as compareGolden } from "../../support/golden.js";
 
 /** Compares with test/unit/agent/__golden__/NAME; `UPDATE_GOLDEN=1` rewrites the file instead. */
-function golden(name: string, actual: string): void {
-  const file = new URL(`./__golden__/${name}`, import.meta.url);
-  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, actual);
-  assert.equal(actual, readFileSync(file, "utf8"), `${name} differs (UPDATE_GOLDEN=1 rewrites it)`);
-}
+const golden = (name: string, actual: string) =>
+  compareGolden(new URL(`./__golden__/${name}`, import.meta.url), actual);
 
 const endpoint = (text: string) => {
   const parsed = parseApiEndpoint(text);

@@ -80,11 +80,9 @@ export const controlPlaneBundleFiles: readonly string[] = [
 
 /** The files a node of this role takes from the bundle. */
 export function bundleFilesFor(role: KubernetesRole, files: Readonly<Record<string, string>>): string[] {
-  const common = nodeBundleFiles;
-  const controlPlane = controlPlaneBundleFiles;
   const wanted = [
-    ...common,
-    ...(role === "worker" ? [] : controlPlane),
+    ...nodeBundleFiles,
+    ...(role === "worker" ? [] : controlPlaneBundleFiles),
     ...Object.keys(files).filter((f) => f.startsWith("cni/")),
   ];
   if (files["images/coredns.tar"]) wanted.push("images/coredns.tar");
